@@ -1,0 +1,1 @@
+"""The pure domain: values in, values and events out. No I/O, no clock reads, no frameworks."""
