@@ -1,0 +1,1 @@
+"""Entry points: the CLI now; the API, portal and workers later. Thin: parse, call, render."""
