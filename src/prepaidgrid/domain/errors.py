@@ -13,6 +13,7 @@
      |    +-- UnknownProfile
      +-- Conflict
           +-- DuplicatePayment       a concurrent retry committed the same payment first
+          +-- DuplicateJournal       the same idempotency key was posted before
           +-- AlreadyExists
           +-- InvalidTransition      e.g. reversing a payment that was never credited
 """
@@ -76,3 +77,7 @@ class AlreadyExists(Conflict):
 
 class InvalidTransition(Conflict):
     pass
+
+
+class DuplicateJournal(Conflict):
+    """A journal with the same idempotency key is already in the ledger."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from prepaidgrid.entrypoints.cli_demo import demo
+from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
+from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
 from prepaidgrid.entrypoints.cli_supply import supply_app
 from prepaidgrid.entrypoints.cli_tariff import tariff_app
 
@@ -12,8 +15,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command("demo")(demo)
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(supply_app, name="supply")
+app.add_typer(account_app, name="account")
+app.add_typer(recharge_app, name="recharge")
+app.add_typer(charge_app, name="charge")
+app.add_typer(safe_mode_app, name="safe-mode")
 
 
 def main() -> None:

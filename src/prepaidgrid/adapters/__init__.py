@@ -1,0 +1,1 @@
+"""Adapters: the ports of services/ports.py implemented on real infrastructure."""

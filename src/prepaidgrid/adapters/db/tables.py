@@ -1,0 +1,242 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create it; tests compare the two."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Instants go in aware and come out aware, in UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC instants only")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+# BigInteger that is INTEGER on SQLite, so the id is the rowid (autoincrement works there).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Instant = UtcDateTime()
+
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("name_en", String(120), nullable=False),
+    Column("name_hi", String(120), nullable=False, server_default=""),
+    Column("parent_code", String(40), ForeignKey("org_units.code"), nullable=True),
+    CheckConstraint("level IN ('discom', 'circle', 'division', 'subdivision')", name="level"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("consumer_name", String(200), nullable=False),
+    Column("mobile", String(10), nullable=False),
+    Column("email", String(200), nullable=True),
+    Column("language", String(2), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("discom", String(20), nullable=False),
+    Column("sanctioned_load_w", Integer, nullable=False),
+    Column("subdivision_code", String(40), ForeignKey("org_units.code"), nullable=False),
+    Column("supply_profile", String(40), nullable=False),
+    Column("opened_at", Instant, nullable=False),
+    Column("migrated_at", Instant, nullable=True),
+    Column("supply_state", String(20), nullable=False, server_default="connected"),
+    Column("zero_at", Instant, nullable=True),
+    Column("warned_at", Instant, nullable=True),
+    Column("cut_at", Instant, nullable=True),
+    Column("arrears_plan", JSON, nullable=True),
+    CheckConstraint("sanctioned_load_w > 0", name="load_positive"),
+    CheckConstraint(
+        "supply_state IN ('connected', 'grace', 'disconnect_sent', 'disconnected', "
+        "'reconnect_sent')",
+        name="supply_state",
+    ),
+)
+Index("ix_accounts_cut_due", accounts.c.supply_state, accounts.c.cut_at)
+Index("ix_accounts_subdivision", accounts.c.subdivision_code)
+
+meters = Table(
+    "meters",
+    metadata,
+    Column("meter_id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("installed_at", Instant, nullable=False),
+    Column("removed_at", Instant, nullable=True),
+)
+# At most one meter in service per account: the database keeps that true.
+Index(
+    "uq_meters_one_active",
+    meters.c.account_id,
+    unique=True,
+    sqlite_where=text("removed_at IS NULL"),
+    postgresql_where=text("removed_at IS NULL"),
+)
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("code", String(60), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=True),
+    # Materialised only for consumer accounts (wallet, arrears); NULL for the utility's own.
+    Column("balance_paise", BigInteger, nullable=True),
+    CheckConstraint(
+        "(kind IN ('wallet', 'arrears')) = (balance_paise IS NOT NULL)", name="materialised"
+    ),
+)
+
+journals = Table(
+    "journals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("account_id", String(40), nullable=True),
+    Column("posted_at", Instant, nullable=False),
+    Column("memo", Text, nullable=False, server_default=""),
+)
+Index("ix_journals_account_id", journals.c.account_id, journals.c.posted_at)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("journal_id", Uuid, nullable=False),
+    Column("ledger_account", String(60), ForeignKey("ledger_accounts.code"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    CheckConstraint("amount_paise <> 0", name="nonzero"),
+    # Postings are written first and their journal last (it seals them), so the reference
+    # to the journal is only checked at commit.
+    ForeignKeyConstraint(
+        ["journal_id"], ["journals.id"], deferrable=True, initially="DEFERRED",
+        name="fk_postings_journal_id_journals",
+    ),
+)
+Index("ix_postings_journal_id", postings.c.journal_id)
+Index("ix_postings_ledger_account", postings.c.ledger_account)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("arrears_share_paise", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(12), nullable=False),
+    Column("received_at", Instant, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+    UniqueConstraint("channel", "reference", name="uq_payments_channel_reference"),
+    CheckConstraint("amount_paise > 0", name="amount_positive"),
+    CheckConstraint("status IN ('pending', 'credited', 'reversed', 'failed')", name="status"),
+)
+Index("ix_payments_account_status", payments.c.account_id, payments.c.status)
+
+daily_charges = Table(
+    "daily_charges",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("bill_day", Date, primary_key=True),
+    Column("used_wh", BigInteger, nullable=False),
+    Column("month_used_wh", BigInteger, nullable=False),
+    Column("max_demand_w", Integer, nullable=False),
+    Column("energy_paise", BigInteger, nullable=False),
+    Column("subsidy_paise", BigInteger, nullable=False),
+    Column("rebate_paise", BigInteger, nullable=False),
+    Column("tod_paise", BigInteger, nullable=False),
+    Column("fixed_paise", BigInteger, nullable=False),
+    Column("duty_paise", BigInteger, nullable=False),
+    Column("total_paise", BigInteger, nullable=False),
+    Column("instalment_paise", BigInteger, nullable=False),
+    Column("tariff_id", String(40), nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("posted_at", Instant, nullable=False),
+    CheckConstraint("used_wh >= 0", name="used_nonnegative"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("account_id", String(40), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("status", String(12), nullable=False, server_default="pending"),
+)
+Index("ix_outbox_status", outbox.c.status, outbox.c.id)
+
+supply_changes = Table(
+    "supply_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("from_state", String(20), nullable=False),
+    Column("to_state", String(20), nullable=False),
+    Column("action", String(20), nullable=True),
+    Column("reasons", JSON, nullable=False),
+)
+Index("ix_supply_changes_account", supply_changes.c.account_id, supply_changes.c.at)
+
+platform_flags = Table(
+    "platform_flags",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("is_on", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("since", Instant, nullable=False),
+)

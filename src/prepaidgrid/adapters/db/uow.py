@@ -1,0 +1,83 @@
+"""The SQL unit of work: one transaction per use case, repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection as SqlConnection
+from sqlalchemy import Engine
+
+from prepaidgrid.adapters.db.repositories import (
+    SqlCharges,
+    SqlConnections,
+    SqlLedger,
+    SqlOutbox,
+    SqlPayments,
+    SqlPlatform,
+)
+
+
+class SqlUnitOfWork:
+    """`with uow:` opens a transaction; `commit()` ends it; leaving without commit rolls back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: SqlConnection | None = None
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("unit of work is already open")
+        self._connection = self._engine.connect()
+        self._connection.begin()
+        self._connections = SqlConnections(self._connection)
+        self._ledger = SqlLedger(self._connection)
+        self._payments = SqlPayments(self._connection)
+        self._charges = SqlCharges(self._connection)
+        self._outbox = SqlOutbox(self._connection)
+        self._platform = SqlPlatform(self._connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+
+    def commit(self) -> None:
+        if self._connection is None:
+            raise RuntimeError("commit outside a unit of work")
+        self._connection.commit()
+
+    @property
+    def connections(self) -> SqlConnections:
+        return self._connections
+
+    @property
+    def ledger(self) -> SqlLedger:
+        return self._ledger
+
+    @property
+    def payments(self) -> SqlPayments:
+        return self._payments
+
+    @property
+    def charges(self) -> SqlCharges:
+        return self._charges
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        return self._outbox
+
+    @property
+    def platform(self) -> SqlPlatform:
+        return self._platform

@@ -1,0 +1,90 @@
+"""`prepaidgrid demo`: a scripted month on the embedded default, printed as it happens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from prepaidgrid.adapters.clock import SettableClock
+from prepaidgrid.adapters.db.engine import make_engine
+from prepaidgrid.adapters.db.migrate import upgrade
+from prepaidgrid.adapters.db.verify import verify_ledger
+from prepaidgrid.bootstrap import bootstrap
+from prepaidgrid.config import Settings
+from prepaidgrid.domain.units import IST, format_rupees
+from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
+from prepaidgrid.entrypoints.demo_month import CONSUMERS, MONTH, DemoLog, DemoMonth, ist
+
+DEMO_DB = "prepaidgrid-demo.db"
+
+
+@exits_on_domain_error
+def demo(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: a fresh ./prepaidgrid-demo.db)."),
+    ] = None,
+    days: Annotated[int, typer.Option(min=2, max=31, help="Days of July 2025 to play.")] = 31,
+) -> None:
+    """Play a month of prepaid metering for five Patna consumers and verify the ledger."""
+    console = Console()
+    if db is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(DEMO_DB + suffix).unlink(missing_ok=True)
+        db = f"sqlite:///./{DEMO_DB}"
+    settings = Settings(database_url=db)
+    upgrade(make_engine(settings.database_url))
+    clock = SettableClock(ist(MONTH, 0))
+    app = bootstrap(settings, clock)
+    log = DemoLog()
+    console.rule(f"prepaidgrid demo: {days} days of July 2025, tariff bihar-2025-26, "
+                 "profile bihar (grace 1 day, cuts 10:00-13:00, not on Sundays/holidays)")
+
+    def show(at: datetime, account_id: str, text: str) -> None:
+        local = at.astimezone(IST).strftime("%a %d %b %H:%M")
+        console.print(f"[dim]{local}[/]  [bold]{account_id:<10}[/] {text}")
+
+    log.on_event = show
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("simulating days", total=days)
+        DemoMonth(app, clock, log).run(days, on_day=lambda _day: progress.advance(task))
+
+    table = Table(title="Accounts at the end of the demo")
+    for column in ("account", "category", "balance", "arrears", "supply", "story"):
+        table.add_column(column)
+    for consumer in CONSUMERS:
+        with app.uow() as uow:
+            connection = uow.connections.get(consumer.account_id)
+        table.add_row(
+            consumer.account_id,
+            consumer.category,
+            format_rupees(connection.wallet_paise),
+            format_rupees(connection.arrears_paise),
+            connection.supply.state.value,
+            consumer.story,
+        )
+    console.print(table)
+    cuts = sum(1 for c in log.relay_commands if c.payload["action"] == "disconnect")
+    console.print(
+        f"relay commands: {len(log.relay_commands)} ({cuts} cuts); "
+        f"SMS queued and sent: {len(log.sms)}"
+    )
+    for language in ("hi", "en"):
+        sample = next((m for m in log.sms if m.payload["language"] == language), None)
+        if sample:
+            console.print(f"  SMS ({language}) to {sample.account_id}: {sample.payload['text']}")
+    report = verify_ledger(app.engine)
+    verdict = "[green]all invariants hold[/]" if report.ok else "[red]VIOLATIONS[/]"
+    console.print(
+        f"ledger verify: {report.journals} journals, {report.postings} postings: {verdict}"
+    )
+    console.print(f"database: {settings.database_url}  (try: prepaidgrid account show "
+                  f"--account RAMESH-002 --db {settings.database_url})")
+    if not report.ok:
+        raise typer.Exit(1)

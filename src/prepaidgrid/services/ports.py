@@ -1,0 +1,182 @@
+"""The ports services depend on: small Protocols named for their domain role.
+
+Each has a SQL implementation in adapters/db and a recording fake in tests/fakes.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from prepaidgrid.domain.accounts import Connection, MonthToDate, NewConnection, OrgUnit
+from prepaidgrid.domain.arrears import ArrearsPlan
+from prepaidgrid.domain.ledger import Journal, PaymentRef
+from prepaidgrid.domain.supply import IsNoCutDay, SupplyPolicy, SupplySnapshot
+from prepaidgrid.domain.tariffs import TariffVersion
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class TariffBook(Protocol):
+    def in_force(self, discom: str, day: date) -> TariffVersion: ...
+
+
+class PolicyBook(Protocol):
+    def policy(self, name: str) -> SupplyPolicy: ...
+
+    def no_cut_days(self, name: str) -> IsNoCutDay: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    ref: PaymentRef
+    account_id: str
+    amount_paise: int
+    status: str  # pending | credited | reversed | failed
+    received_at: datetime
+    arrears_share_paise: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCharge:
+    account_id: str
+    bill_day: date
+    used_wh: int
+    month_used_wh: int  # month-to-date after this day
+    max_demand_w: int
+    energy_paise: int
+    subsidy_paise: int
+    rebate_paise: int
+    tod_paise: int
+    fixed_paise: int
+    duty_paise: int
+    total_paise: int
+    instalment_paise: int
+    tariff_id: str
+    explanation: tuple[Mapping[str, object], ...]
+    posted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """An effect that leaves the database (relay command, SMS), written with its cause."""
+
+    dedupe_key: str
+    kind: str  # "relay_command" | "sms"
+    account_id: str
+    payload: Mapping[str, object]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyChange:
+    account_id: str
+    at: datetime
+    from_state: str
+    to_state: str
+    action: str | None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Connections(Protocol):
+    def add_org_unit(self, unit: OrgUnit) -> None: ...
+
+    def add(self, new: NewConnection, at: datetime) -> None:
+        """Raises AlreadyExists for a known account id, UnknownOrgUnit-style NotFound otherwise."""
+        ...
+
+    def get(self, account_id: str) -> Connection: ...
+
+    def lock(self, account_id: str) -> Connection:
+        """Get, holding the account's row lock until the unit of work ends."""
+        ...
+
+    def save_supply(self, change: SupplyChange, snapshot: SupplySnapshot) -> None: ...
+
+    def install_meter(
+        self, account_id: str, meter_id: str, at: datetime, plan: ArrearsPlan | None
+    ) -> None: ...
+
+
+class Ledger(Protocol):
+    def add(self, journal: Journal) -> None:
+        """Append a journal; raises DuplicateJournal if its key was used before."""
+        ...
+
+    def has(self, key: str) -> bool: ...
+
+
+class Payments(Protocol):
+    def get(self, ref: PaymentRef) -> PaymentRecord | None: ...
+
+    def add(self, payment: PaymentRecord) -> None:
+        """Raises DuplicatePayment when (channel, reference) exists."""
+        ...
+
+    def set_status(
+        self, ref: PaymentRef, status: str, at: datetime, arrears_share_paise: int = 0
+    ) -> None: ...
+
+    def pending_paise(self, account_id: str) -> int: ...
+
+
+class Charges(Protocol):
+    def month_to_date(self, account_id: str, month: date, before: date) -> MonthToDate: ...
+
+    def has(self, account_id: str, bill_day: date) -> bool: ...
+
+    def add(self, charge: DailyCharge) -> None: ...
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> bool:
+        """Queue a message once per dedupe key; False if it was already queued."""
+        ...
+
+    def pending(self, kind: str, limit: int) -> list[tuple[int, OutboxMessage]]:
+        """The oldest undelivered messages of a kind, locked against other dispatchers."""
+        ...
+
+    def mark_sent(self, message_id: int) -> None: ...
+
+
+class Platform(Protocol):
+    def is_safe_mode(self) -> bool: ...
+
+    def set_safe_mode(self, is_on: bool, reason: str, at: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def connections(self) -> Connections: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def payments(self) -> Payments: ...
+
+    @property
+    def charges(self) -> Charges: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def platform(self) -> Platform: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...

@@ -1,0 +1,242 @@
+"""Supply use cases: settle an account's supply after any balance change, evaluate cuts, relay acks."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from prepaidgrid.domain.accounts import Connection
+from prepaidgrid.domain.notifications import Message, Template
+from prepaidgrid.domain.supply import (
+    SupplyAction,
+    SupplyContext,
+    SupplyDecision,
+    SupplySnapshot,
+    SupplyState,
+    confirm_relay,
+    decide_supply,
+)
+from prepaidgrid.domain.units import IST, format_rupees
+from prepaidgrid.services.ports import Clock, OutboxMessage, PolicyBook, SupplyChange, UnitOfWork
+
+RELAY_COMMAND_TTL = timedelta(hours=24)
+
+
+def settle_supply(
+    uow: UnitOfWork, connection: Connection, balance_paise: int, at: datetime, policies: PolicyBook
+) -> SupplyDecision:
+    """Apply the supply policy after a balance change, inside the caller's unit of work.
+
+    Relay commands and SMS go to the outbox in the same transaction as the state they
+    follow from, so a crash can never leave a cut without its warning or a credit without
+    its reconnect command.
+    """
+    snapshot = connection.supply
+    if not connection.is_prepaid:
+        return SupplyDecision(
+            snapshot.state,
+            None,
+            snapshot.zero_at,
+            snapshot.cut_at,
+            ("not yet migrated to prepaid: no supply action before the migration is posted",),
+        )
+    policy = policies.policy(connection.supply_profile)
+    context = SupplyContext(
+        at=at,
+        balance_paise=balance_paise,
+        pending_paise=uow.payments.pending_paise(connection.account_id),
+        is_safe_mode=uow.platform.is_safe_mode(),
+    )
+    decision = decide_supply(
+        snapshot, context, policy, policies.no_cut_days(connection.supply_profile)
+    )
+    warned_at = snapshot.warned_at
+    if decision.action in (SupplyAction.START_GRACE, SupplyAction.HOLD) and (
+        warned_at is None or decision.action is SupplyAction.START_GRACE
+    ):
+        warned_at = at
+        _queue_zero_balance_warning(uow, connection, balance_paise, decision, at)
+    if decision.action is SupplyAction.DISCONNECT:
+        _queue_relay_command(uow, connection, "disconnect", snapshot, at)
+    if decision.action is SupplyAction.RECONNECT:
+        _queue_relay_command(uow, connection, "reconnect", snapshot, at)
+    if decision.action is SupplyAction.CANCEL_CUT:
+        warned_at = None
+    new_snapshot = SupplySnapshot(
+        state=decision.state,
+        zero_at=decision.zero_at,
+        warned_at=warned_at if decision.state is not SupplyState.CONNECTED else None,
+        cut_at=decision.cut_at,
+    )
+    if new_snapshot != snapshot:
+        change = SupplyChange(
+            connection.account_id,
+            at,
+            snapshot.state.value,
+            decision.state.value,
+            decision.action.value if decision.action else None,
+            decision.reasons,
+        )
+        uow.connections.save_supply(change, new_snapshot)
+    return decision
+
+
+def _cycle(snapshot: SupplySnapshot, decision_zero_at: datetime | None) -> str:
+    zero_at = snapshot.zero_at or decision_zero_at
+    return zero_at.isoformat() if zero_at else "none"
+
+
+def _queue_zero_balance_warning(
+    uow: UnitOfWork,
+    connection: Connection,
+    balance_paise: int,
+    decision: SupplyDecision,
+    at: datetime,
+) -> None:
+    cut_local = decision.cut_at.astimezone(IST) if decision.cut_at else None
+    params = {
+        "account_id": connection.account_id,
+        "balance": format_rupees(balance_paise),
+        "cut_day": cut_local.strftime("%d-%m-%Y") if cut_local else "-",
+        "window": cut_local.strftime("%H:%M") + " IST onwards" if cut_local else "-",
+    }
+    queue_sms(
+        uow,
+        connection,
+        Template.ZERO_BALANCE,
+        params,
+        f"sms:zero_balance:{connection.account_id}:{_cycle(connection.supply, decision.zero_at)}:"
+        f"{decision.cut_at.isoformat() if decision.cut_at else ''}",
+        at,
+    )
+
+
+def queue_sms(
+    uow: UnitOfWork,
+    connection: Connection,
+    template: Template,
+    params: dict[str, str],
+    dedupe_key: str,
+    at: datetime,
+) -> None:
+    message = Message(template, connection.language, params)
+    uow.outbox.add(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            kind="sms",
+            account_id=connection.account_id,
+            payload={
+                "template": template.value,
+                "language": connection.language,
+                "mobile": connection.mobile,
+                "params": params,
+                "text": message.render(),
+            },
+            created_at=at,
+        )
+    )
+
+
+def _queue_relay_command(
+    uow: UnitOfWork, connection: Connection, action: str, snapshot: SupplySnapshot, at: datetime
+) -> None:
+    uow.outbox.add(
+        OutboxMessage(
+            dedupe_key=f"relay:{action}:{connection.account_id}:{_cycle(snapshot, None)}",
+            kind="relay_command",
+            account_id=connection.account_id,
+            payload={
+                "command_id": str(uuid.uuid4()),
+                "meter_id": connection.meter_id,
+                "action": action,
+                "issued_at": at.isoformat(),
+                "expires_at": (at + RELAY_COMMAND_TTL).isoformat(),
+            },
+            created_at=at,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluateSupply:
+    account_id: str
+
+
+def evaluate_supply(
+    cmd: EvaluateSupply, uow: UnitOfWork, clock: Clock, policies: PolicyBook
+) -> SupplyDecision:
+    """Decide (and queue) what the account's supply needs now: the scheduler's cut sweep."""
+    at = clock.now()
+    with uow:
+        connection = uow.connections.lock(cmd.account_id)
+        decision = settle_supply(uow, connection, connection.wallet_paise, at, policies)
+        uow.commit()
+    return decision
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRelayAck:
+    account_id: str
+    is_closed: bool  # the relay's confirmed position: closed = supply on
+
+
+def record_relay_ack(
+    cmd: RecordRelayAck, uow: UnitOfWork, clock: Clock, policies: PolicyBook
+) -> SupplyDecision:
+    """A meter confirmed its relay position: move the state and tell the consumer."""
+    at = clock.now()
+    with uow:
+        connection = uow.connections.lock(cmd.account_id)
+        policy = policies.policy(connection.supply_profile)
+        context = SupplyContext(
+            at=at,
+            balance_paise=connection.wallet_paise,
+            pending_paise=uow.payments.pending_paise(connection.account_id),
+            is_safe_mode=uow.platform.is_safe_mode(),
+        )
+        decision = confirm_relay(
+            connection.supply,
+            cmd.is_closed,
+            context,
+            policy,
+            policies.no_cut_days(connection.supply_profile),
+        )
+        snapshot = connection.supply
+        if decision.state is not snapshot.state:
+            params = {
+                "account_id": connection.account_id,
+                "balance": format_rupees(connection.wallet_paise),
+            }
+            cycle = _cycle(snapshot, None)
+            if decision.state is SupplyState.DISCONNECTED:
+                queue_sms(uow, connection, Template.DISCONNECTED, params,
+                          f"sms:disconnected:{connection.account_id}:{cycle}", at)
+            elif snapshot.state is SupplyState.RECONNECT_SENT:
+                queue_sms(uow, connection, Template.RECONNECTED, params,
+                          f"sms:reconnected:{connection.account_id}:{cycle}", at)
+            warned_at = at if decision.action is SupplyAction.START_GRACE else snapshot.warned_at
+            if decision.action is SupplyAction.START_GRACE:
+                _queue_zero_balance_warning(
+                    uow, dataclasses.replace(connection, supply=SupplySnapshot(SupplyState.GRACE)),
+                    connection.wallet_paise, decision, at,
+                )
+            uow.connections.save_supply(
+                SupplyChange(
+                    connection.account_id,
+                    at,
+                    snapshot.state.value,
+                    decision.state.value,
+                    decision.action.value if decision.action else None,
+                    decision.reasons,
+                ),
+                SupplySnapshot(
+                    decision.state,
+                    decision.zero_at,
+                    warned_at if decision.state is not SupplyState.CONNECTED else None,
+                    decision.cut_at,
+                ),
+            )
+        uow.commit()
+    return decision
