@@ -51,7 +51,9 @@ def instalment_paise(plan: ArrearsPlan, bill_day: date, outstanding_paise: int) 
     return max(0, min(due, outstanding_paise))
 
 
-def recharge_share_paise(plan: ArrearsPlan | None, amount_paise: int, outstanding_paise: int) -> int:
+def recharge_share_paise(
+    plan: ArrearsPlan | None, amount_paise: int, outstanding_paise: int
+) -> int:
     """The part of a recharge that goes to arrears under a recharge-share plan."""
     if plan is None or plan.kind is not RecoveryKind.RECHARGE_SHARE or outstanding_paise <= 0:
         return 0

@@ -1,21 +1,21 @@
 """The domain's exception tree: every rule a command can break has its own clear error.
 
-    DomainError                      -> CLI exit 2 / HTTP 4xx, one line for a human
-     +-- InvalidInput                bad value at the edge (negative units, zero amount, bad time)
-     |    +-- InvalidAmount
-     |    +-- InvalidUsage
-     |    +-- InvalidTimestamp
-     +-- NotFound
-     |    +-- UnknownTariff
-     |    +-- UnknownCategory
-     |    +-- UnknownAccount
-     |    +-- UnknownPayment
-     |    +-- UnknownProfile
-     +-- Conflict
-          +-- DuplicatePayment       a concurrent retry committed the same payment first
-          +-- DuplicateJournal       the same idempotency key was posted before
-          +-- AlreadyExists
-          +-- InvalidTransition      e.g. reversing a payment that was never credited
+DomainError                      -> CLI exit 2 / HTTP 4xx, one line for a human
+ +-- InvalidInput                bad value at the edge (negative units, zero amount, bad time)
+ |    +-- InvalidAmount
+ |    +-- InvalidUsage
+ |    +-- InvalidTimestamp
+ +-- NotFound
+ |    +-- UnknownTariff
+ |    +-- UnknownCategory
+ |    +-- UnknownAccount
+ |    +-- UnknownPayment
+ |    +-- UnknownProfile
+ +-- Conflict
+      +-- DuplicatePayment       a concurrent retry committed the same payment first
+      +-- DuplicateJournal       the same idempotency key was posted before
+      +-- AlreadyExists
+      +-- InvalidTransition      e.g. reversing a payment that was never credited
 """
 
 

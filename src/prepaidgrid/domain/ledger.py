@@ -240,9 +240,7 @@ def charge_journal(
     )
 
 
-def instalment_journal(
-    account_id: str, bill_day: date, amount_paise: int, at: datetime
-) -> Journal:
+def instalment_journal(account_id: str, bill_day: date, amount_paise: int, at: datetime) -> Journal:
     """One day's arrears instalment moves from the wallet to the arrears account."""
     return journal(
         instalment_key(account_id, bill_day),

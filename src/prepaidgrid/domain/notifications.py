@@ -1,4 +1,4 @@
-"""Consumer messages, in Hindi and English, written to the outbox with the change that caused them."""
+"""Consumer messages in Hindi and English, queued in the outbox with the change behind them."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ class Template(StrEnum):
 TEXTS: Mapping[Template, Mapping[str, str]] = {
     Template.ZERO_BALANCE: {
         "en": "Your electricity balance for account {account_id} is {balance}. Please "
-        "recharge: supply will be disconnected on {cut_day} between {window} unless you do.",
+        "recharge: otherwise supply will be disconnected on {cut_day} from {cut_time} "
+        "(cuts happen only {window}). A recharge restores supply at once.",
         "hi": "खाता {account_id} का बिजली बैलेंस {balance} है। कृपया रिचार्ज करें, अन्यथा "
-        "{cut_day} को {window} के बीच बिजली आपूर्ति काट दी जाएगी।",
+        "{cut_day} को {cut_time} बजे से बिजली आपूर्ति काट दी जाएगी (कटौती केवल {window} के "
+        "बीच होती है)। रिचार्ज करते ही आपूर्ति तुरंत बहाल हो जाती है।",
     },
     Template.RECHARGE_RECEIVED: {
         "en": "Recharge of {amount} received for account {account_id}. Balance: {balance}.",
@@ -39,8 +41,7 @@ TEXTS: Mapping[Template, Mapping[str, str]] = {
     Template.RECHARGE_REVERSED: {
         "en": "The payment of {amount} for account {account_id} was reversed by the bank. "
         "Balance: {balance}.",
-        "hi": "खाता {account_id} के {amount} के भुगतान को बैंक ने वापस कर दिया है। "
-        "बैलेंस: {balance}।",
+        "hi": "खाता {account_id} के {amount} के भुगतान को बैंक ने वापस कर दिया है। बैलेंस: {balance}।",
     },
 }
 

@@ -43,8 +43,10 @@ def demo(
     clock = SettableClock(ist(MONTH, 0))
     app = bootstrap(settings, clock)
     log = DemoLog()
-    console.rule(f"prepaidgrid demo: {days} days of July 2025, tariff bihar-2025-26, "
-                 "profile bihar (grace 1 day, cuts 10:00-13:00, not on Sundays/holidays)")
+    console.rule(
+        f"prepaidgrid demo: {days} days of July 2025, tariff bihar-2025-26, "
+        "profile bihar (grace 1 day, cuts 10:00-13:00, not on Sundays/holidays)"
+    )
 
     def show(at: datetime, account_id: str, text: str) -> None:
         local = at.astimezone(IST).strftime("%a %d %b %H:%M")
@@ -75,8 +77,19 @@ def demo(
         f"relay commands: {len(log.relay_commands)} ({cuts} cuts); "
         f"SMS queued and sent: {len(log.sms)}"
     )
-    for language in ("hi", "en"):
-        sample = next((m for m in log.sms if m.payload["language"] == language), None)
+    for template, language in (
+        ("zero_balance", "hi"),
+        ("reconnected", "hi"),
+        ("recharge_received", "en"),
+    ):
+        sample = next(
+            (
+                m
+                for m in reversed(log.sms)
+                if m.payload["template"] == template and m.payload["language"] == language
+            ),
+            None,
+        )
         if sample:
             console.print(f"  SMS ({language}) to {sample.account_id}: {sample.payload['text']}")
     report = verify_ledger(app.engine)
@@ -84,7 +97,9 @@ def demo(
     console.print(
         f"ledger verify: {report.journals} journals, {report.postings} postings: {verdict}"
     )
-    console.print(f"database: {settings.database_url}  (try: prepaidgrid account show "
-                  f"--account RAMESH-002 --db {settings.database_url})")
+    console.print(
+        f"database: {settings.database_url}  (try: prepaidgrid account show "
+        f"--account RAMESH-002 --db {settings.database_url})"
+    )
     if not report.ok:
         raise typer.Exit(1)

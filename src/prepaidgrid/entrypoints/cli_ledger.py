@@ -33,7 +33,9 @@ def ledger_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(report.as_dict())
     else:
-        table = Table(title=f"ledger verify: {report.journals} journals, {report.postings} postings")
+        table = Table(
+            title=f"ledger verify: {report.journals} journals, {report.postings} postings"
+        )
         table.add_column("check")
         table.add_column("result")
         table.add_column("examples")

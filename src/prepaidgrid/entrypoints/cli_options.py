@@ -27,8 +27,7 @@ AtOption = Annotated[
     str | None,
     typer.Option(
         "--at",
-        help="Act as if it were this instant (ISO 8601; no offset = Asia/Kolkata). "
-        "Default: now.",
+        help="Act as if it were this instant (ISO 8601; no offset = Asia/Kolkata). Default: now.",
         show_default=False,
     ),
 ]

@@ -97,9 +97,7 @@ def post_daily_charge(
                     connection.arrears_plan, cmd.bill_day, connection.outstanding_arrears_paise
                 )
                 if instalment:
-                    uow.ledger.add(
-                        instalment_journal(cmd.account_id, cmd.bill_day, instalment, at)
-                    )
+                    uow.ledger.add(instalment_journal(cmd.account_id, cmd.bill_day, instalment, at))
             uow.charges.add(
                 DailyCharge(
                     account_id=cmd.account_id,
@@ -138,8 +136,14 @@ def post_daily_charge(
             connection = uow.connections.get(cmd.account_id)
         return _already_posted(connection.wallet_paise, connection.supply.state, cmd)
     return ChargeResult(
-        cmd.account_id, cmd.bill_day, True, bill.total_paise, instalment, balance,
-        decision.state, bill,
+        cmd.account_id,
+        cmd.bill_day,
+        True,
+        bill.total_paise,
+        instalment,
+        balance,
+        decision.state,
+        bill,
     )
 
 

@@ -120,7 +120,9 @@ def apply_recharge(
                 )
             else:
                 uow.payments.set_status(cmd.payment, "credited", at, share)
-            uow.ledger.add(recharge_journal(cmd.account_id, cmd.amount_paise, cmd.payment, at, share))
+            uow.ledger.add(
+                recharge_journal(cmd.account_id, cmd.amount_paise, cmd.payment, at, share)
+            )
             balance = connection.wallet_paise + cmd.amount_paise - share
             queue_sms(
                 uow,

@@ -1,4 +1,4 @@
-"""Supply use cases: settle an account's supply after any balance change, evaluate cuts, relay acks."""
+"""Supply use cases: settle supply after a balance change, evaluate cuts, record relay acks."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from prepaidgrid.domain.supply import (
     SupplyAction,
     SupplyContext,
     SupplyDecision,
+    SupplyPolicy,
     SupplySnapshot,
     SupplyState,
     confirm_relay,
     decide_supply,
+    window_label,
 )
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.services.ports import Clock, OutboxMessage, PolicyBook, SupplyChange, UnitOfWork
@@ -57,7 +59,7 @@ def settle_supply(
         warned_at is None or decision.action is SupplyAction.START_GRACE
     ):
         warned_at = at
-        _queue_zero_balance_warning(uow, connection, balance_paise, decision, at)
+        _queue_zero_balance_warning(uow, connection, balance_paise, decision, policy, at)
     if decision.action is SupplyAction.DISCONNECT:
         _queue_relay_command(uow, connection, "disconnect", snapshot, at)
     if decision.action is SupplyAction.RECONNECT:
@@ -93,6 +95,7 @@ def _queue_zero_balance_warning(
     connection: Connection,
     balance_paise: int,
     decision: SupplyDecision,
+    policy: SupplyPolicy,
     at: datetime,
 ) -> None:
     cut_local = decision.cut_at.astimezone(IST) if decision.cut_at else None
@@ -100,7 +103,8 @@ def _queue_zero_balance_warning(
         "account_id": connection.account_id,
         "balance": format_rupees(balance_paise),
         "cut_day": cut_local.strftime("%d-%m-%Y") if cut_local else "-",
-        "window": cut_local.strftime("%H:%M") + " IST onwards" if cut_local else "-",
+        "cut_time": cut_local.strftime("%H:%M") if cut_local else "-",
+        "window": window_label(policy),
     }
     queue_sms(
         uow,
@@ -211,16 +215,32 @@ def record_relay_ack(
             }
             cycle = _cycle(snapshot, None)
             if decision.state is SupplyState.DISCONNECTED:
-                queue_sms(uow, connection, Template.DISCONNECTED, params,
-                          f"sms:disconnected:{connection.account_id}:{cycle}", at)
+                queue_sms(
+                    uow,
+                    connection,
+                    Template.DISCONNECTED,
+                    params,
+                    f"sms:disconnected:{connection.account_id}:{cycle}",
+                    at,
+                )
             elif snapshot.state is SupplyState.RECONNECT_SENT:
-                queue_sms(uow, connection, Template.RECONNECTED, params,
-                          f"sms:reconnected:{connection.account_id}:{cycle}", at)
+                queue_sms(
+                    uow,
+                    connection,
+                    Template.RECONNECTED,
+                    params,
+                    f"sms:reconnected:{connection.account_id}:{cycle}",
+                    at,
+                )
             warned_at = at if decision.action is SupplyAction.START_GRACE else snapshot.warned_at
             if decision.action is SupplyAction.START_GRACE:
                 _queue_zero_balance_warning(
-                    uow, dataclasses.replace(connection, supply=SupplySnapshot(SupplyState.GRACE)),
-                    connection.wallet_paise, decision, at,
+                    uow,
+                    dataclasses.replace(connection, supply=SupplySnapshot(SupplyState.GRACE)),
+                    connection.wallet_paise,
+                    decision,
+                    policy,
+                    at,
                 )
             uow.connections.save_supply(
                 SupplyChange(

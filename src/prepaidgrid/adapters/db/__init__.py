@@ -1,1 +1,1 @@
-"""SQL persistence: tables, migrations, repositories and the unit of work (SQLite and PostgreSQL)."""
+"""SQL persistence: tables, migrations, repositories, unit of work (SQLite and PostgreSQL)."""

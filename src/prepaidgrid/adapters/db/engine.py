@@ -19,7 +19,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

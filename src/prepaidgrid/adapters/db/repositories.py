@@ -144,9 +144,7 @@ class SqlConnections:
                 meters.c.meter_id,
             )
             .join(wallet_row, wallet_row.c.code == literal("wallet:") + accounts.c.account_id)
-            .join(
-                arrears_row, arrears_row.c.code == literal("arrears:") + accounts.c.account_id
-            )
+            .join(arrears_row, arrears_row.c.code == literal("arrears:") + accounts.c.account_id)
             .outerjoin(
                 meters,
                 and_(meters.c.account_id == accounts.c.account_id, meters.c.removed_at.is_(None)),

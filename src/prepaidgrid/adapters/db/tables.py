@@ -159,7 +159,10 @@ postings = Table(
     # Postings are written first and their journal last (it seals them), so the reference
     # to the journal is only checked at commit.
     ForeignKeyConstraint(
-        ["journal_id"], ["journals.id"], deferrable=True, initially="DEFERRED",
+        ["journal_id"],
+        ["journals.id"],
+        deferrable=True,
+        initially="DEFERRED",
         name="fk_postings_journal_id_journals",
     ),
 )

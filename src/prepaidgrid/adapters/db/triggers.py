@@ -51,10 +51,8 @@ SQLITE = [
 
 POSTGRESQL = [
     """
-    CREATE FUNCTION ledger_check_journal() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      jid uuid := CASE WHEN TG_TABLE_NAME = 'journals' THEN NEW.id ELSE NEW.journal_id END;
-      n integer; total bigint;
+    CREATE FUNCTION ledger_assert_balanced(jid uuid) RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE n integer; total bigint;
     BEGIN
       SELECT count(*), coalesce(sum(amount_paise), 0) INTO n, total
         FROM postings WHERE journal_id = jid;
@@ -62,12 +60,19 @@ POSTGRESQL = [
         RAISE EXCEPTION 'ledger: unbalanced journal % (% postings, sum %)', jid, n, total
           USING ERRCODE = 'check_violation';
       END IF;
-      RETURN NULL;
     END $$
     """,
     """
+    CREATE FUNCTION ledger_check_posting_journal() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM ledger_assert_balanced(NEW.journal_id); RETURN NULL; END $$
+    """,
+    """
+    CREATE FUNCTION ledger_check_journal() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM ledger_assert_balanced(NEW.id); RETURN NULL; END $$
+    """,
+    """
     CREATE CONSTRAINT TRIGGER postings_balanced AFTER INSERT ON postings
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_journal()
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_posting_journal()
     """,
     """
     CREATE CONSTRAINT TRIGGER journals_balanced AFTER INSERT ON journals

@@ -1,0 +1,189 @@
+"""The CLI as an operator uses it: clear one-line errors (exit 2) that write nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prepaidgrid.entrypoints.cli import app
+
+pytestmark = pytest.mark.integration
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
+    return url
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def seeded(db: str) -> str:
+    from sqlalchemy import text
+
+    from prepaidgrid.adapters.db.engine import make_engine
+
+    with make_engine(db).begin() as connection:
+        connection.execute(
+            text("INSERT INTO org_units (code, level, name_en) VALUES ('S1', 'subdivision', 'S1')")
+        )
+    code, _, err = run(
+        "account",
+        "open",
+        "--account",
+        "ACC-1",
+        "--name",
+        "Asha",
+        "--mobile",
+        "9876500001",
+        "--category",
+        "DS-II",
+        "--load-w",
+        "2000",
+        "--subdivision",
+        "S1",
+        "--db",
+        db,
+        "--at",
+        "2025-08-04T18:00",
+    )
+    assert code == 0, err
+    code, _, err = run(
+        "account",
+        "install-meter",
+        "--account",
+        "ACC-1",
+        "--meter",
+        "SM-1",
+        "--db",
+        db,
+        "--at",
+        "2025-08-04T18:00",
+    )
+    assert code == 0, err
+    return db
+
+
+def postings(db: str) -> int:
+    code, out, _ = run("ledger", "verify", "--db", db, "--json")
+    assert code == 0
+    return int(json.loads(out)["postings"])
+
+
+def test_a_recharge_then_a_charge_then_verify(db: str) -> None:
+    seeded(db)
+
+    code, out, _ = run(
+        "recharge",
+        "apply",
+        "--account",
+        "ACC-1",
+        "--amount-paise",
+        "50000",
+        "--channel",
+        "counter",
+        "--reference",
+        "R1",
+        "--db",
+        db,
+        "--json",
+        "--at",
+        "2025-08-05T09:00",
+    )
+    charged = run(
+        "charge",
+        "post",
+        "--account",
+        "ACC-1",
+        "--day",
+        "2025-08-05",
+        "--used-wh",
+        "5000",
+        "--db",
+        db,
+        "--json",
+        "--at",
+        "2025-08-06T00:30",
+    )
+
+    assert code == 0
+    assert json.loads(out)["balance_paise"] == 50_000
+    assert charged[0] == 0
+    assert json.loads(charged[1])["is_new"] is True
+    assert postings(db) >= 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--amount-paise", "0"], "greater than zero"),
+        (["--amount-paise", "500.50"], "whole, positive number of paise"),
+        (["--amount-paise", "-100"], "whole, positive number of paise"),
+        (["--account", "NOPE"], "no account 'NOPE'"),
+        (["--at", "yesterday"], "not an ISO 8601 timestamp"),
+    ],
+)
+def test_a_bad_recharge_is_one_clear_line_with_exit_2_and_writes_nothing(
+    db: str, args: list[str], message: str
+) -> None:
+    seeded(db)
+    before = postings(db)
+    base = {"--account": "ACC-1", "--amount-paise": "100", "--at": "2025-08-05T09:00"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+
+    code, _out, err = run(
+        "recharge",
+        "apply",
+        "--channel",
+        "app",
+        "--reference",
+        "R9",
+        "--db",
+        db,
+        *[x for pair in base.items() for x in pair],
+    )
+
+    assert code == 2
+    assert err.strip().startswith("error:")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert postings(db) == before
+
+
+def test_negative_consumption_is_refused(db: str) -> None:
+    seeded(db)
+
+    code, _, err = run(
+        "charge", "post", "--account", "ACC-1", "--day", "2025-08-05", "--used-wh", "-5", "--db", db
+    )
+
+    assert code == 2
+    assert "must not be negative" in err
+
+
+def test_commands_on_an_unmigrated_database_say_what_to_do(tmp_path: Path) -> None:
+    code, _, err = run(
+        "account", "show", "--account", "X", "--db", f"sqlite:///{tmp_path / 'empty.db'}"
+    )
+
+    assert code == 2
+    assert "prepaidgrid db upgrade" in err
+
+
+def test_the_demo_plays_a_month_and_the_ledger_verifies(tmp_path: Path) -> None:
+    code, out, err = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--days", "31")
+
+    assert code == 0, out + err
+    assert "all invariants hold" in out
+    assert "CUT (relay open)" in out
+    assert "restored (relay closed)" in out
+    assert "Mon 14 Jul 10:00" in out  # Friday-night reversal waits for Monday's window
