@@ -53,7 +53,15 @@ def run(url: str, accounts: int) -> dict[str, object]:
     policies, tariffs = PackagedPolicyBook(), PackagedTariffBook()
     clock = SettableClock(datetime(2025, 7, 1, 9, tzinfo=IST))
     tag = f"{time.time_ns() % 10**8}"
-    add_org_units([OrgUnit(f"B{tag}", OrgLevel.SUBDIVISION, "bench")], SqlUnitOfWork(engine))
+    add_org_units(
+        [
+            OrgUnit(f"D{tag}", OrgLevel.DISCOM, "bench"),
+            OrgUnit(f"C{tag}", OrgLevel.CIRCLE, "bench", parent_code=f"D{tag}"),
+            OrgUnit(f"V{tag}", OrgLevel.DIVISION, "bench", parent_code=f"C{tag}"),
+            OrgUnit(f"B{tag}", OrgLevel.SUBDIVISION, "bench", parent_code=f"V{tag}"),
+        ],
+        SqlUnitOfWork(engine),
+    )
     ids = [f"B{tag}-{n}" for n in range(accounts)]
 
     started = time.perf_counter()

@@ -13,11 +13,22 @@ from sqlalchemy import Engine, text
 
 from prepaidgrid.adapters.db.engine import make_engine
 from prepaidgrid.adapters.db.migrate import upgrade
+from prepaidgrid.domain.accounts import OrgLevel, OrgUnit
 from prepaidgrid.domain.units import IST
 
 PG_URL = os.environ.get(
     "PREPAIDGRID_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def org_chain(subdivision_code: str) -> list[OrgUnit]:
+    """A DISCOM > circle > division > subdivision chain ending in `subdivision_code`."""
+    return [
+        OrgUnit("SBPDCL", OrgLevel.DISCOM, "South Bihar"),
+        OrgUnit("CIR-1", OrgLevel.CIRCLE, "Circle 1", parent_code="SBPDCL"),
+        OrgUnit("DIV-1", OrgLevel.DIVISION, "Division 1", parent_code="CIR-1"),
+        OrgUnit(subdivision_code, OrgLevel.SUBDIVISION, "Sub 1", parent_code="DIV-1"),
+    ]
 
 
 def ist(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -51,10 +51,13 @@ class FakeConnections:
         self._ledger = ledger
         self.rows: dict[str, Connection] = {}
         self.changes: list[SupplyChange] = []
-        self.org_units: dict[str, OrgUnit] = {}
+        self.units: dict[str, OrgUnit] = {}
 
     def add_org_unit(self, unit: OrgUnit) -> None:
-        self.org_units[unit.code] = unit
+        self.units[unit.code] = unit
+
+    def org_units(self) -> list[OrgUnit]:
+        return list(self.units.values())
 
     def add(self, new: NewConnection, at: datetime) -> None:
         if new.account_id in self.rows:

@@ -27,14 +27,17 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def seeded(db: str) -> str:
-    from sqlalchemy import text
-
-    from prepaidgrid.adapters.db.engine import make_engine
-
-    with make_engine(db).begin() as connection:
-        connection.execute(
-            text("INSERT INTO org_units (code, level, name_en) VALUES ('S1', 'subdivision', 'S1')")
+    for code, level, parent in [
+        ("SBPDCL", "discom", None),
+        ("PESU-W", "circle", "SBPDCL"),
+        ("DANAPUR", "division", "PESU-W"),
+        ("S1", "subdivision", "DANAPUR"),
+    ]:
+        extra = ["--parent", parent] if parent else []
+        code_, _, err = run(
+            "org", "add", "--code", code, "--level", level, "--name", code, *extra, "--db", db
         )
+        assert code_ == 0, err
     code, _, err = run(
         "account",
         "open",
@@ -157,6 +160,30 @@ def test_a_bad_recharge_is_one_clear_line_with_exit_2_and_writes_nothing(
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert postings(db) == before
+
+
+def test_the_organisation_tree_refuses_a_unit_under_the_wrong_level(db: str) -> None:
+    seeded(db)
+
+    code, _, err = run(
+        "org",
+        "add",
+        "--code",
+        "X1",
+        "--level",
+        "subdivision",
+        "--name",
+        "X",
+        "--parent",
+        "PESU-W",
+        "--db",
+        db,
+    )
+    listed = run("org", "list", "--db", db, "--json")
+
+    assert code == 2
+    assert "a subdivision belongs to a division, but PESU-W is a circle" in err
+    assert [u["code"] for u in json.loads(listed[1])] == ["SBPDCL", "PESU-W", "DANAPUR", "S1"]
 
 
 def test_negative_consumption_is_refused(db: str) -> None:

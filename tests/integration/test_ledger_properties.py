@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
-from tests.conftest import ist
+from tests.conftest import ist, org_chain
 
 from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.adapters.db.verify import verify_ledger
-from prepaidgrid.domain.accounts import NewConnection, OrgLevel, OrgUnit
+from prepaidgrid.domain.accounts import NewConnection
 from prepaidgrid.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -60,7 +60,7 @@ def test_a_balance_always_equals_the_sum_of_its_postings(
 ) -> None:
     clock = SettableClock(ist(2025, 8, 1, 9))
     with contextlib.suppress(AlreadyExists):
-        add_org_units([OrgUnit("S", OrgLevel.SUBDIVISION, "S")], SqlUnitOfWork(engine))
+        add_org_units(org_chain("S"), SqlUnitOfWork(engine))
     with engine.connect() as db:
         n = db.execute(text("SELECT count(*) FROM accounts")).scalar_one()
     account_id = f"P-{n}"

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
-from tests.conftest import ist
+from tests.conftest import ist, org_chain
 
 from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.adapters.db.verify import verify_ledger
-from prepaidgrid.domain.accounts import NewConnection, OrgLevel, OrgUnit
+from prepaidgrid.domain.accounts import NewConnection
 from prepaidgrid.domain.errors import AlreadyExists, InvalidUsage, UnknownAccount
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.supply import SupplyState
@@ -46,7 +46,7 @@ TARIFFS = PackagedTariffBook()
 def new_account(engine: Engine, clock: SettableClock, balance_paise: int = 0) -> str:
     account_id = f"A-{uuid.uuid4().hex[:10]}"
     with contextlib.suppress(AlreadyExists):  # an earlier example added it
-        add_org_units([OrgUnit("SUB-1", OrgLevel.SUBDIVISION, "Sub 1")], SqlUnitOfWork(engine))
+        add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
     open_connection(
         NewConnection(account_id, "Test", "9876500001", "DS-II", 1000, "SUB-1", "SBPDCL"),
         SqlUnitOfWork(engine),

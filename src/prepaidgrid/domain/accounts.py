@@ -24,11 +24,30 @@ class OrgLevel(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrgUnit:
+    """A node of DISCOM > circle > division > subdivision; reports roll up along it."""
+
     code: str
     level: OrgLevel
     name_en: str
     name_hi: str = ""
     parent_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if not ACCOUNT_ID.match(self.code):
+            raise InvalidInput(f"unit code {self.code!r}: 1-40 letters, digits, - or _")
+        if not self.name_en.strip():
+            raise InvalidInput(f"unit {self.code} needs an English name")
+        if (self.level is OrgLevel.DISCOM) != (self.parent_code is None):
+            raise InvalidInput(
+                f"{self.level.value} {self.code}: a DISCOM has no parent, every other unit has one"
+            )
+
+    @property
+    def parent_level(self) -> OrgLevel | None:
+        """The level a parent must have: the one right above."""
+        order = list(OrgLevel)
+        index = order.index(self.level)
+        return order[index - 1] if index else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,12 @@ def add_org_units(units: list[OrgUnit], uow: UnitOfWork) -> None:
         uow.commit()
 
 
+def list_org_units(uow: UnitOfWork) -> list[OrgUnit]:
+    """Every unit, parents before children."""
+    with uow:
+        return uow.connections.org_units()
+
+
 def open_connection(new: NewConnection, uow: UnitOfWork, clock: Clock) -> None:
     with uow:
         uow.connections.add(new, clock.now())

@@ -23,12 +23,19 @@ from prepaidgrid.adapters.db.tables import (
     postings,
     supply_changes,
 )
-from prepaidgrid.domain.accounts import Connection, MonthToDate, NewConnection, OrgUnit
+from prepaidgrid.domain.accounts import (
+    Connection,
+    MonthToDate,
+    NewConnection,
+    OrgLevel,
+    OrgUnit,
+)
 from prepaidgrid.domain.arrears import ArrearsPlan, RecoveryKind
 from prepaidgrid.domain.errors import (
     AlreadyExists,
     DuplicateJournal,
     DuplicatePayment,
+    InvalidInput,
     NotFound,
     UnknownAccount,
 )
@@ -75,6 +82,18 @@ class SqlConnections:
         self._db = connection
 
     def add_org_unit(self, unit: OrgUnit) -> None:
+        if unit.parent_code is not None:
+            parent_level = self._db.execute(
+                select(org_units.c.level).where(org_units.c.code == unit.parent_code)
+            ).scalar()
+            if parent_level is None:
+                raise NotFound(f"no parent unit {unit.parent_code!r}")
+            if unit.parent_level is None or parent_level != unit.parent_level.value:
+                raise InvalidInput(
+                    f"a {unit.level.value} belongs to a "
+                    f"{unit.parent_level.value if unit.parent_level else 'nothing'}, "
+                    f"but {unit.parent_code} is a {parent_level}"
+                )
         try:
             with self._db.begin_nested():
                 self._db.execute(
@@ -89,12 +108,26 @@ class SqlConnections:
         except IntegrityError:
             raise AlreadyExists(f"organisation unit {unit.code} already exists") from None
 
+    def org_units(self) -> list[OrgUnit]:
+        depth = {level.value: n for n, level in enumerate(OrgLevel)}
+        rows = self._db.execute(select(org_units)).mappings().all()
+        units = [
+            OrgUnit(r["code"], OrgLevel(r["level"]), r["name_en"], r["name_hi"], r["parent_code"])
+            for r in rows
+        ]
+        return sorted(units, key=lambda u: (depth[u.level.value], u.code))
+
     def add(self, new: NewConnection, at: datetime) -> None:
         known = self._db.execute(
             select(org_units.c.level).where(org_units.c.code == new.subdivision_code)
         ).scalar()
         if known != "subdivision":
             raise NotFound(f"no subdivision {new.subdivision_code!r}")
+        discom = self._discom_of(new.subdivision_code)
+        if discom != new.discom:
+            raise InvalidInput(
+                f"subdivision {new.subdivision_code} belongs to {discom}, not {new.discom}"
+            )
         try:
             with self._db.begin_nested():
                 self._db.execute(
@@ -132,6 +165,19 @@ class SqlConnections:
                 )
         except IntegrityError:
             raise AlreadyExists(f"account {new.account_id} already exists") from None
+
+    def _discom_of(self, code: str | None) -> str | None:
+        """Walk up the tree (at most four levels) to the DISCOM."""
+        for _ in range(len(OrgLevel)):
+            row = self._db.execute(
+                select(org_units.c.level, org_units.c.parent_code).where(org_units.c.code == code)
+            ).first()
+            if row is None:
+                return None
+            if row.level == OrgLevel.DISCOM.value:
+                return code
+            code = row.parent_code
+        return None
 
     def _select(self, account_id: str, *, for_update: bool) -> Connection:
         wallet_row = ledger_accounts.alias("w")
