@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
-from tests.conftest import ist, org_chain
 
 from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.adapters.clock import SettableClock
@@ -36,6 +35,7 @@ from prepaidgrid.services.recharges import (
     apply_recharge,
     reverse_recharge,
 )
+from tests.conftest import ist, org_chain
 
 pytestmark = pytest.mark.integration
 POLICIES = PackagedPolicyBook()

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
-from tests.conftest import ist, org_chain
 
 from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.adapters.clock import SettableClock
@@ -37,6 +36,7 @@ from prepaidgrid.services.supply import (
     evaluate_supply,
     record_relay_ack,
 )
+from tests.conftest import ist, org_chain
 
 pytestmark = pytest.mark.integration
 POLICIES = PackagedPolicyBook()

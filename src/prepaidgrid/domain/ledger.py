@@ -187,15 +187,12 @@ def reversal_journal(
     arrears_share_paise: int = 0,
 ) -> Journal:
     """The exact mirror of the recharge journal: corrections never edit, they reverse."""
-    return journal(
+    credited = recharge_journal(account_id, amount_paise, payment, at, arrears_share_paise)
+    return Journal(
         reversal_key(payment),
         JournalKind.REVERSAL,
-        at,
-        {
-            clearing(payment.channel): amount_paise,
-            wallet(account_id): -(amount_paise - arrears_share_paise),
-            arrears(account_id): -arrears_share_paise,
-        },
+        credited.posted_at,
+        tuple(Posting(p.ledger_account, -p.amount_paise) for p in credited.postings),
         account_id,
         f"reversal of {payment.channel.value} ref {payment.reference}",
     )

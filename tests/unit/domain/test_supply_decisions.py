@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +13,6 @@ from prepaidgrid.domain.supply import (
     SupplyAction,
     SupplyContext,
     SupplyDecision,
-    SupplyPolicy,
     SupplySnapshot,
     SupplyState,
     confirm_relay,
@@ -23,28 +22,11 @@ from prepaidgrid.domain.supply import (
     reconnect_compensation_paise,
 )
 from prepaidgrid.domain.units import IST
+from tests.unit.domain.example_policy import EXAMPLE_POLICY, is_sunday, ist
 
-POLICY = SupplyPolicy(
-    name="example",
-    grace=timedelta(hours=24),
-    window_start=time(10),
-    window_end=time(13),
-    no_cut_weekdays=frozenset({6}),
-    no_cut_nth_weekdays=frozenset(),
-    holiday_country="IN",
-    holiday_subdivision="BR",
-    extra_holidays=frozenset(),
-)
+POLICY = EXAMPLE_POLICY
 ZERO_AT = datetime(2025, 8, 5, 9, 0, tzinfo=IST)  # a Tuesday
 CUT_AT = datetime(2025, 8, 6, 10, 0, tzinfo=IST)  # Wednesday, the window opens
-
-
-def ist(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=IST)
-
-
-def is_sunday(day: date) -> bool:
-    return day.weekday() == 6
 
 
 def decide(snapshot: SupplySnapshot, context: SupplyContext) -> SupplyDecision:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import pytest
@@ -20,26 +20,7 @@ from prepaidgrid.domain.supply import (
     plan_cut,
 )
 from prepaidgrid.domain.units import IST
-
-EXAMPLE_POLICY = SupplyPolicy(
-    name="example-3",
-    grace=timedelta(hours=24),
-    window_start=time(10),
-    window_end=time(13),
-    no_cut_weekdays=frozenset({6}),
-    no_cut_nth_weekdays=frozenset(),
-    holiday_country="IN",
-    holiday_subdivision="BR",
-    extra_holidays=frozenset(),
-)
-
-
-def ist(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=IST)
-
-
-def is_sunday(day: date) -> bool:
-    return day.weekday() == 6
+from tests.unit.domain.example_policy import EXAMPLE_POLICY, is_sunday, ist
 
 
 @cache

@@ -6,8 +6,6 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import ist
-from tests.fakes import FakeUnitOfWork, FixedClock
 
 from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.domain.accounts import NewConnection
@@ -17,6 +15,8 @@ from prepaidgrid.domain.tariffs import Usage, monthly_bill
 from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
 from prepaidgrid.services.onboarding import InstallSmartMeter, install_smart_meter, open_connection
 from prepaidgrid.services.recharges import ApplyRecharge, apply_recharge
+from tests.conftest import ist
+from tests.fakes import FakeUnitOfWork, FixedClock
 
 POLICIES = PackagedPolicyBook()
 TARIFFS = PackagedTariffBook()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from tests.conftest import ist
-from tests.fakes import FakeUnitOfWork, FixedClock
 
 from prepaidgrid.adapters.books import PackagedPolicyBook
 from prepaidgrid.domain.accounts import NewConnection
@@ -26,6 +24,8 @@ from prepaidgrid.services.recharges import (
     reverse_recharge,
 )
 from prepaidgrid.services.supply import EvaluateSupply, evaluate_supply
+from tests.conftest import ist
+from tests.fakes import FakeUnitOfWork, FixedClock
 
 POLICIES = PackagedPolicyBook()
 NOON_TUESDAY = ist(2025, 8, 5, 12)
