@@ -161,7 +161,7 @@ def decide_supply(
             )
         return _decide_due_cut(snapshot, context, at, policy, is_no_cut_day)
     if state in (SupplyState.DISCONNECT_SENT, SupplyState.DISCONNECTED) and balance > 0:
-        return _reconnect(at, balance, policy)
+        return _reconnect(snapshot, at, balance, policy)
     if state is SupplyState.DISCONNECTED:
         return _unchanged(
             snapshot, f"balance {format_rupees(balance)} is not above zero: stays off"
@@ -187,7 +187,7 @@ def confirm_relay(
     state = snapshot.state
     if state is SupplyState.DISCONNECT_SENT and not is_closed:
         if balance > 0:  # a recharge landed while the open command was in flight
-            return _reconnect(at, balance, policy)
+            return _reconnect(snapshot, at, balance, policy)
         off = (f"the meter confirmed the relay open at {instant_label(at)}: supply is off",)
         return SupplyDecision(
             SupplyState.DISCONNECTED, None, snapshot.zero_at, snapshot.cut_at, off
@@ -312,7 +312,10 @@ def _start_grace(
     return SupplyDecision(SupplyState.GRACE, SupplyAction.START_GRACE, at, plan.cut_at, reasons)
 
 
-def _reconnect(at: datetime, balance: int, policy: SupplyPolicy) -> SupplyDecision:
+def _reconnect(
+    snapshot: SupplySnapshot, at: datetime, balance: int, policy: SupplyPolicy
+) -> SupplyDecision:
+    """Close the relay; zero_at is kept until the meter confirms, as the cycle's name."""
     reasons = [f"balance {format_rupees(balance)} is above zero: reconnect now"]
     reconnect_by = None
     if policy.reconnect_deadline is not None:
@@ -323,7 +326,7 @@ def _reconnect(at: datetime, balance: int, policy: SupplyPolicy) -> SupplyDecisi
             due += f", else {rate} a day compensation"
         reasons.append(due)
     state, action = SupplyState.RECONNECT_SENT, SupplyAction.RECONNECT
-    return SupplyDecision(state, action, None, None, tuple(reasons), reconnect_by)
+    return SupplyDecision(state, action, snapshot.zero_at, None, tuple(reasons), reconnect_by)
 
 
 def _decide_due_cut(

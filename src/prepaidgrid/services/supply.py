@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,22 +53,34 @@ def settle_supply(
     decision = decide_supply(
         snapshot, context, policy, policies.no_cut_days(connection.supply_profile)
     )
+    _apply_decision(uow, connection, balance_paise, decision, policy, at)
+    return decision
+
+
+def _apply_decision(
+    uow: UnitOfWork,
+    connection: Connection,
+    balance_paise: int,
+    decision: SupplyDecision,
+    policy: SupplyPolicy,
+    at: datetime,
+) -> None:
+    """Queue what the decision asks for and store the new supply state with its reasons."""
+    snapshot = connection.supply
     warned_at = snapshot.warned_at
-    if decision.action in (SupplyAction.START_GRACE, SupplyAction.HOLD) and (
-        warned_at is None or decision.action is SupplyAction.START_GRACE
+    if decision.action is SupplyAction.START_GRACE or (
+        decision.action is SupplyAction.HOLD and warned_at is None
     ):
         warned_at = at
         _queue_zero_balance_warning(uow, connection, balance_paise, decision, policy, at)
     if decision.action is SupplyAction.DISCONNECT:
-        _queue_relay_command(uow, connection, "disconnect", snapshot, at)
+        _queue_relay_command(uow, connection, "disconnect", at)
     if decision.action is SupplyAction.RECONNECT:
-        _queue_relay_command(uow, connection, "reconnect", snapshot, at)
-    if decision.action is SupplyAction.CANCEL_CUT:
-        warned_at = None
+        _queue_relay_command(uow, connection, "reconnect", at)
     new_snapshot = SupplySnapshot(
         state=decision.state,
         zero_at=decision.zero_at,
-        warned_at=warned_at if decision.state is not SupplyState.CONNECTED else None,
+        warned_at=None if decision.state is SupplyState.CONNECTED else warned_at,
         cut_at=decision.cut_at,
     )
     if new_snapshot != snapshot:
@@ -82,11 +93,10 @@ def settle_supply(
             decision.reasons,
         )
         uow.connections.save_supply(change, new_snapshot)
-    return decision
 
 
-def _cycle(snapshot: SupplySnapshot, decision_zero_at: datetime | None) -> str:
-    zero_at = snapshot.zero_at or decision_zero_at
+def _cycle(zero_at: datetime | None) -> str:
+    """A recharge cycle is named by the instant its balance reached zero: dedupe keys use it."""
     return zero_at.isoformat() if zero_at else "none"
 
 
@@ -111,7 +121,7 @@ def _queue_zero_balance_warning(
         connection,
         Template.ZERO_BALANCE,
         params,
-        f"sms:zero_balance:{connection.account_id}:{_cycle(connection.supply, decision.zero_at)}:"
+        f"sms:zero_balance:{connection.account_id}:{_cycle(decision.zero_at)}:"
         f"{decision.cut_at.isoformat() if decision.cut_at else ''}",
         at,
     )
@@ -144,11 +154,11 @@ def queue_sms(
 
 
 def _queue_relay_command(
-    uow: UnitOfWork, connection: Connection, action: str, snapshot: SupplySnapshot, at: datetime
+    uow: UnitOfWork, connection: Connection, action: str, at: datetime
 ) -> None:
     uow.outbox.add(
         OutboxMessage(
-            dedupe_key=f"relay:{action}:{connection.account_id}:{_cycle(snapshot, None)}",
+            dedupe_key=f"relay:{action}:{connection.account_id}:{_cycle(connection.supply.zero_at)}",
             kind="relay_command",
             account_id=connection.account_id,
             payload={
@@ -213,7 +223,7 @@ def record_relay_ack(
                 "account_id": connection.account_id,
                 "balance": format_rupees(connection.wallet_paise),
             }
-            cycle = _cycle(snapshot, None)
+            cycle = _cycle(snapshot.zero_at)
             if decision.state is SupplyState.DISCONNECTED:
                 queue_sms(
                     uow,
@@ -232,31 +242,6 @@ def record_relay_ack(
                     f"sms:reconnected:{connection.account_id}:{cycle}",
                     at,
                 )
-            warned_at = at if decision.action is SupplyAction.START_GRACE else snapshot.warned_at
-            if decision.action is SupplyAction.START_GRACE:
-                _queue_zero_balance_warning(
-                    uow,
-                    dataclasses.replace(connection, supply=SupplySnapshot(SupplyState.GRACE)),
-                    connection.wallet_paise,
-                    decision,
-                    policy,
-                    at,
-                )
-            uow.connections.save_supply(
-                SupplyChange(
-                    connection.account_id,
-                    at,
-                    snapshot.state.value,
-                    decision.state.value,
-                    decision.action.value if decision.action else None,
-                    decision.reasons,
-                ),
-                SupplySnapshot(
-                    decision.state,
-                    decision.zero_at,
-                    warned_at if decision.state is not SupplyState.CONNECTED else None,
-                    decision.cut_at,
-                ),
-            )
+        _apply_decision(uow, connection, connection.wallet_paise, decision, policy, at)
         uow.commit()
     return decision

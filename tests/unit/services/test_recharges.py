@@ -255,3 +255,34 @@ def test_a_connection_before_its_migration_is_never_cut() -> None:
     assert decision.action is None
     assert "not yet migrated" in decision.reasons[0]
     assert date(2025, 8, 20)  # a Wednesday, inside the window: only the migration rule holds
+
+
+def test_every_cut_cycle_gets_its_own_commands_and_messages() -> None:
+    from prepaidgrid.services.supply import RecordRelayAck, record_relay_ack
+
+    uow = FakeUnitOfWork()
+    prepaid_account(uow)  # zero wallet at install: grace, cut due Wed 06 Aug 10:00
+
+    for cycle, cut_at in enumerate([ist(2025, 8, 6, 10), ist(2025, 8, 8, 10)]):
+        evaluate_supply(EvaluateSupply("ACC-1"), uow, FixedClock(cut_at), POLICIES)
+        record_relay_ack(RecordRelayAck("ACC-1", False), uow, FixedClock(cut_at), POLICIES)
+        back = cut_at + timedelta(hours=8)
+        apply_recharge(
+            ApplyRecharge("ACC-1", 100, PaymentRef(PaymentChannel.COUNTER, f"R-{cycle}")),
+            uow,
+            FixedClock(back),
+            POLICIES,
+        )
+        record_relay_ack(RecordRelayAck("ACC-1", True), uow, FixedClock(back), POLICIES)
+        reverse_recharge(
+            ReverseRecharge(PaymentRef(PaymentChannel.COUNTER, f"R-{cycle}")),
+            uow,
+            FixedClock(back + timedelta(hours=1)),
+            POLICIES,
+        )
+
+    actions = [m.payload["action"] for m in uow.outbox.of_kind("relay_command")]
+    templates = [m.payload["template"] for m in uow.outbox.of_kind("sms")]
+    assert actions == ["disconnect", "reconnect", "disconnect", "reconnect"]
+    assert templates.count("disconnected") == 2
+    assert templates.count("reconnected") == 2
