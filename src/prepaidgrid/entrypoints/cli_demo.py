@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -97,9 +98,10 @@ def demo(
     console.print(
         f"ledger verify: {report.journals} journals, {report.postings} postings: {verdict}"
     )
+    command = "prepaidgrid" if shutil.which("prepaidgrid") else ".venv/bin/prepaidgrid"
+    console.print(f"database: {settings.database_url}")
     console.print(
-        f"database: {settings.database_url}  (try: prepaidgrid account show "
-        f"--account RAMESH-002 --db {settings.database_url})"
+        f"look closer: {command} account show --account RAMESH-002 --db {settings.database_url}"
     )
     if not report.ok:
         raise typer.Exit(1)
