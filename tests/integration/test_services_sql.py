@@ -171,8 +171,9 @@ def test_the_whole_cycle_charge_grace_cut_recharge_reconnect(engine: Engine) -> 
 
 
 def test_posting_the_same_day_twice_charges_once(engine: Engine) -> None:
-    clock = SettableClock(ist(2025, 7, 2, 0, 30))
+    clock = SettableClock(ist(2025, 7, 1, 9))
     account_id = new_account(engine, clock, balance_paise=100_000)
+    clock.set(ist(2025, 7, 2, 0, 30))
 
     first = post_daily_charge(
         PostDailyCharge(account_id, date(2025, 7, 1), 5_000),

@@ -76,6 +76,9 @@ def parse_policy(name: str, data: Mapping[str, object]) -> SupplyPolicy:
         _nth_weekday(where, item)
         for item in _list(where, "no_cut.nth_weekdays", no_cut.get("nth_weekdays", []))
     )
+    fully_closed = {day for day in range(7) if all((n, day) in nth_weekdays for n in range(1, 6))}
+    if len(weekdays | fully_closed) == 7:
+        raise InvalidInput(f"{where}: the no-cut rules leave no day of the week for a cut")
     country = _text(where, "holidays.country", holiday.get("country"))
     subdivision_value = holiday.get("subdivision")
     subdivision = (

@@ -352,14 +352,15 @@ def _decide_due_cut(
     if context.is_safe_mode:
         holds.append(
             "the platform is in safe mode (a payment channel, the portal or billing is down "
-            "or late): no cuts while consumers may be unable to pay; grace restarts after"
+            "or late): no cuts while consumers may be unable to pay; the cut moves to one full "
+            "grace from now and moves again at every check while safe mode lasts"
         )
         later.append(next_cut_at(at, policy, is_no_cut_day))
     debt = -context.balance_paise
     if context.pending_paise > 0 and context.pending_paise > debt:
         holds.append(
             f"a pending payment of {format_rupees(context.pending_paise)} would cover the "
-            f"debt of {format_rupees(debt)}: no cut until it is confirmed or fails"
+            f"debt of {format_rupees(debt)}: no cut until the channel confirms or fails it"
         )
     if snapshot.warned_at is None:
         holds.append(

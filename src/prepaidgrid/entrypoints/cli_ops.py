@@ -19,9 +19,11 @@ from prepaidgrid.services.onboarding import InstallSmartMeter, install_smart_met
 from prepaidgrid.services.platform import SetSafeMode, set_safe_mode
 from prepaidgrid.services.recharges import (
     ApplyRecharge,
+    FailPayment,
     RecordPendingPayment,
     ReverseRecharge,
     apply_recharge,
+    fail_payment,
     record_pending_payment,
     reverse_recharge,
 )
@@ -198,6 +200,21 @@ def recharge_reverse(
     app = app_for(db, at)
     cmd = ReverseRecharge(PaymentRef(channel, reference))
     _print_recharge(reverse_recharge(cmd, app.uow(), app.clock, app.policies), as_json)
+
+
+@recharge_app.command("fail")
+@exits_on_domain_error
+def recharge_fail(
+    channel: Channel,
+    reference: Reference,
+    db: DbOption = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a pending payment failed (nothing is credited; a cut it held is due again)."""
+    app = app_for(db, at)
+    cmd = FailPayment(PaymentRef(channel, reference))
+    _print_recharge(fail_payment(cmd, app.uow(), app.clock, app.policies), as_json)
 
 
 def _print_recharge(result: object, as_json: bool) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from prepaidgrid.domain.arrears import instalment_paise
-from prepaidgrid.domain.errors import DuplicateJournal, InvalidUsage
+from prepaidgrid.domain.errors import DuplicateJournal, InvalidTransition, InvalidUsage
 from prepaidgrid.domain.ledger import ChargeAmounts, charge_journal, instalment_journal
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.domain.tariffs import Bill, Usage, daily_charge
-from prepaidgrid.domain.units import days_in_month
+from prepaidgrid.domain.units import days_in_month, ist_day
 from prepaidgrid.services.ports import Clock, DailyCharge, PolicyBook, TariffBook, UnitOfWork
 from prepaidgrid.services.supply import settle_supply
 
@@ -57,13 +57,16 @@ def post_daily_charge(
             if uow.charges.has(cmd.account_id, cmd.bill_day):
                 return _already_posted(connection.wallet_paise, connection.supply.state, cmd)
             month = cmd.bill_day.replace(day=1)
+            first_day = _first_billable_day(connection.migrated_at, cmd)
+            period_start = max(month, first_day)
             mtd = uow.charges.month_to_date(cmd.account_id, month, before=cmd.bill_day)
             version = tariffs.in_force(connection.discom, cmd.bill_day)
             category = version.category(connection.category)
             before = Usage(
                 used_wh=mtd.used_wh,
-                days=cmd.bill_day.day - 1,
-                period_days=days_in_month(month),
+                days=(cmd.bill_day - period_start).days,
+                # The first month's period is the days in service (free units pro-rate on it).
+                period_days=days_in_month(month) - (period_start - month).days,
                 month=month,
                 sanctioned_load_w=connection.sanctioned_load_w,
                 max_demand_w=mtd.max_demand_w,
@@ -71,7 +74,7 @@ def post_daily_charge(
             after = dataclasses.replace(
                 before,
                 used_wh=mtd.used_wh + cmd.used_wh,
-                days=cmd.bill_day.day,
+                days=before.days + 1,
                 max_demand_w=max(mtd.max_demand_w, cmd.max_demand_w),
             )
             bill = daily_charge(category, before, after)
@@ -145,6 +148,19 @@ def post_daily_charge(
         decision.state,
         bill,
     )
+
+
+def _first_billable_day(migrated_at: datetime | None, cmd: PostDailyCharge) -> date:
+    """Prepaid billing starts on the IST day the smart meter was installed."""
+    if migrated_at is None:
+        raise InvalidTransition(f"account {cmd.account_id} has no smart prepaid meter yet")
+    first_day = ist_day(migrated_at)
+    if cmd.bill_day < first_day:
+        raise InvalidUsage(
+            f"account {cmd.account_id} became prepaid on {first_day.isoformat()}: "
+            f"{cmd.bill_day.isoformat()} cannot be billed as a prepaid day"
+        )
+    return first_day
 
 
 def _already_posted(balance_paise: int, state: SupplyState, cmd: PostDailyCharge) -> ChargeResult:

@@ -27,6 +27,7 @@ class RechargeOutcome(StrEnum):
     PENDING = "pending"
     REVERSED = "reversed"
     ALREADY_REVERSED = "already_reversed"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,11 @@ class RecordPendingPayment:
 
 @dataclass(frozen=True, slots=True)
 class ReverseRecharge:
+    payment: PaymentRef
+
+
+@dataclass(frozen=True, slots=True)
+class FailPayment:
     payment: PaymentRef
 
 
@@ -205,3 +211,29 @@ def reverse_recharge(
     except DuplicateJournal:
         return RechargeResult(RechargeOutcome.ALREADY_REVERSED, "")
     return RechargeResult(RechargeOutcome.REVERSED, payment.account_id, balance, decision.state)
+
+
+def fail_payment(
+    cmd: FailPayment, uow: UnitOfWork, clock: Clock, policies: PolicyBook
+) -> RechargeResult:
+    """The channel says a pending payment failed: nothing is credited, and a cut it was
+    holding is due again (at the next sweep, inside the window as always)."""
+    at = clock.now()
+    with uow:
+        payment = uow.payments.get(cmd.payment)
+        if payment is None:
+            raise UnknownPayment(f"no payment {cmd.payment.channel.value}:{cmd.payment.reference}")
+        if payment.status == "failed":
+            return RechargeResult(RechargeOutcome.FAILED, payment.account_id)
+        if payment.status != "pending":
+            raise InvalidTransition(
+                f"payment {cmd.payment.reference} is {payment.status}: only a pending payment "
+                "can fail (reverse a credited one)"
+            )
+        connection = uow.connections.lock(payment.account_id)
+        uow.payments.set_status(cmd.payment, "failed", at)
+        decision = settle_supply(uow, connection, connection.wallet_paise, at, policies)
+        uow.commit()
+    return RechargeResult(
+        RechargeOutcome.FAILED, payment.account_id, connection.wallet_paise, decision.state
+    )

@@ -172,3 +172,11 @@ def test_a_week_without_any_cut_day_is_refused() -> None:
 
     with pytest.raises(InvalidInput, match="every day of the week"):
         parse_policy("never", minimal(no_cut={"weekdays": every_day}))
+
+
+def test_six_weekdays_plus_every_sunday_of_the_month_leave_no_cut_day_and_are_refused() -> None:
+    six_days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    every_sunday = [f"{n} Sunday" for n in ("1st", "2nd", "3rd", "4th", "5th")]
+
+    with pytest.raises(InvalidInput, match="leave no day of the week"):
+        parse_policy("never", minimal(no_cut={"weekdays": six_days, "nth_weekdays": every_sunday}))

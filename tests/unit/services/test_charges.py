@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.domain.accounts import NewConnection
+from prepaidgrid.domain.errors import InvalidUsage
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef, wallet
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.domain.tariffs import Usage, monthly_bill
@@ -117,3 +119,32 @@ def test_a_months_posted_charges_equal_its_monthly_bill(
         if p.ledger_account == wallet("ACC-1")
     )
     assert charged == bill.total_paise
+
+
+def test_a_consumer_who_joins_mid_month_gets_free_units_for_the_days_in_service() -> None:
+    uow = FakeUnitOfWork()
+    clock = FixedClock(ist(2025, 8, 17, 11))  # 15 days of August left: 62.5 free units
+    open_connection(
+        NewConnection("ACC-1", "Test", "9876500001", "DS-II", 2000, "SUB-1", "SBPDCL"), uow, clock
+    )
+    install_smart_meter(InstallSmartMeter("ACC-1", "SM-1", 1_000_000), uow, clock, POLICIES)
+
+    charged = [post(uow, date(2025, 8, 17 + n), 5_000) for n in range(15)]
+
+    # 75 units in 15 days: the first 62.5 are free, so charges start on day 13 (65 units)
+    assert charged[:12] == [0] * 12
+    assert all(total > 0 for total in charged[12:])
+    tariff = TARIFFS.in_force("SBPDCL", date(2025, 8, 1)).category("DS-II")
+    bill = monthly_bill(tariff, Usage(75_000, 15, 15, date(2025, 8, 1), 2000, 0))
+    assert sum(charged) == bill.total_paise
+    assert bill.free_wh == 62_500
+
+
+def test_a_day_before_the_smart_meter_cannot_be_billed() -> None:
+    uow = FakeUnitOfWork()
+    account_with(uow, 10_000)  # installed 2025-06-30
+
+    with pytest.raises(InvalidUsage, match="became prepaid on 2025-06-30"):
+        post(uow, date(2025, 6, 29), 5_000)
+
+    assert uow.charges.rows == {}

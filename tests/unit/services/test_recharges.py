@@ -9,17 +9,19 @@ import pytest
 from prepaidgrid.adapters.books import PackagedPolicyBook
 from prepaidgrid.domain.accounts import NewConnection
 from prepaidgrid.domain.arrears import RecoveryKind
-from prepaidgrid.domain.errors import InvalidAmount, UnknownAccount
+from prepaidgrid.domain.errors import InvalidAmount, InvalidTransition, UnknownAccount
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef, wallet
 from prepaidgrid.domain.supply import SupplySnapshot, SupplyState
 from prepaidgrid.services.onboarding import InstallSmartMeter, install_smart_meter, open_connection
 from prepaidgrid.services.ports import SupplyChange
 from prepaidgrid.services.recharges import (
     ApplyRecharge,
+    FailPayment,
     RechargeOutcome,
     RecordPendingPayment,
     ReverseRecharge,
     apply_recharge,
+    fail_payment,
     record_pending_payment,
     reverse_recharge,
 )
@@ -286,3 +288,33 @@ def test_every_cut_cycle_gets_its_own_commands_and_messages() -> None:
     assert actions == ["disconnect", "reconnect", "disconnect", "reconnect"]
     assert templates.count("disconnected") == 2
     assert templates.count("reconnected") == 2
+
+
+def test_a_failed_pending_payment_releases_the_held_cut_and_credits_nothing() -> None:
+    uow = FakeUnitOfWork()
+    prepaid_account(uow)  # zero wallet: cut due Wed 06 Aug 10:00
+    ref = PaymentRef(PaymentChannel.BBPS, "BB-2")
+    record_pending_payment(
+        RecordPendingPayment("ACC-1", 20_000, ref), uow, FixedClock(ist(2025, 8, 6, 9))
+    )
+    held = evaluate_supply(EvaluateSupply("ACC-1"), uow, FixedClock(ist(2025, 8, 6, 10)), POLICIES)
+
+    failed = fail_payment(FailPayment(ref), uow, FixedClock(ist(2025, 8, 6, 10, 30)), POLICIES)
+
+    assert held.state is SupplyState.GRACE
+    assert failed.outcome is RechargeOutcome.FAILED
+    assert failed.supply_state is SupplyState.DISCONNECT_SENT  # inside the window: cut now
+    assert uow.ledger.balance(wallet("ACC-1")) == 0
+    assert [m.payload["action"] for m in uow.outbox.of_kind("relay_command")] == ["disconnect"]
+
+
+def test_a_credited_payment_cannot_fail_it_must_be_reversed() -> None:
+    uow = FakeUnitOfWork()
+    prepaid_account(uow)
+    ref = PaymentRef(PaymentChannel.APP, "U-3")
+    apply_recharge(ApplyRecharge("ACC-1", 5_000, ref), uow, FixedClock(NOON_TUESDAY), POLICIES)
+
+    with pytest.raises(InvalidTransition, match="reverse a credited one"):
+        fail_payment(FailPayment(ref), uow, FixedClock(NOON_TUESDAY), POLICIES)
+
+    assert uow.ledger.balance(wallet("ACC-1")) == 5_000

@@ -22,7 +22,7 @@ Schema (see src/prepaidgrid/tariffs/*.toml):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
@@ -132,6 +132,14 @@ def parse_tariff(document: Mapping[str, object]) -> TariffVersion:
     effective_to = top.optional_day("effective_to")
     if effective_to is not None and effective_to < effective_from:
         raise InvalidInput(f"tariff {tariff_id}: effective_to is before effective_from")
+    # Days are priced as differences of month-to-date bills: a month must have one tariff.
+    if effective_from.day != 1:
+        raise InvalidInput(f"tariff {tariff_id}: effective_from must be the 1st of a month")
+    if effective_to is not None and (effective_to + timedelta(days=1)).day != 1:
+        raise InvalidInput(f"tariff {tariff_id}: effective_to must be the last day of a month")
+    discoms = top.texts("discoms")
+    if not discoms:
+        raise InvalidInput(f"tariff {tariff_id}: discoms must name at least one DISCOM")
     categories_table = top.table("categories")
     if categories_table is None:
         raise InvalidInput(f"tariff {tariff_id}: categories is missing")
@@ -146,7 +154,7 @@ def parse_tariff(document: Mapping[str, object]) -> TariffVersion:
             raise InvalidInput(f"tariff {tariff_id}: unconfirmed path {path!r} is not in the file")
     version = TariffVersion(
         id=tariff_id,
-        discoms=top.texts("discoms"),
+        discoms=discoms,
         effective_from=effective_from,
         effective_to=effective_to,
         categories=MappingProxyType(categories),
