@@ -77,6 +77,10 @@ def fresh_sqlite(path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+def database_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """The same test, once on SQLite and once on PostgreSQL."""

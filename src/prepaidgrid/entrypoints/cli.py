@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from prepaidgrid.entrypoints.cli_demo import demo
+from prepaidgrid.entrypoints.cli_headend import headend
 from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
 from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
 from prepaidgrid.entrypoints.cli_org import org_app
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("demo")(demo)
+app.command("headend")(headend)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(tariff_app, name="tariff")

@@ -14,6 +14,7 @@ from typing import Protocol, Self
 from prepaidgrid.domain.accounts import Connection, MonthToDate, NewConnection, OrgUnit
 from prepaidgrid.domain.arrears import ArrearsPlan
 from prepaidgrid.domain.ledger import Journal, PaymentRef
+from prepaidgrid.domain.meter_protocol import Event, Reading
 from prepaidgrid.domain.supply import IsNoCutDay, SupplyPolicy, SupplySnapshot
 from prepaidgrid.domain.tariffs import TariffVersion
 
@@ -147,6 +148,70 @@ class Outbox(Protocol):
     def mark_sent(self, message_id: int) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    meter_id: str
+    account_id: str
+    discom: str
+    sanctioned_load_w: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedMessage:
+    received_at: datetime
+    topic: str
+    reason: str
+    detail: str
+
+
+class MeterData(Protocol):
+    """The head-end's storage: messages once, register reads, interval blocks, events."""
+
+    def known_meters(self, meter_ids: set[str]) -> dict[str, MeterInfo]: ...
+
+    def record_messages(
+        self, keys: list[tuple[str, str, str]], received_at: datetime
+    ) -> set[tuple[str, str]]:
+        """Insert (meter_id, msg_id, channel) keys; return the ones that were new."""
+        ...
+
+    def add_reads(self, readings: list[Reading], received_at: datetime) -> int: ...
+
+    def add_events(self, events: list[Event], received_at: datetime) -> int: ...
+
+    def add_rejections(self, rejections: list[RejectedMessage]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelayCommandRow:
+    command_id: str
+    account_id: str
+    meter_id: str
+    discom: str
+    action: str
+    status: str  # queued | sent | acknowledged | failed | expired
+    created_at: datetime
+    expires_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+
+
+class RelayCommands(Protocol):
+    def add(self, command: RelayCommandRow) -> bool:
+        """Track a new command; False if its id is already tracked."""
+        ...
+
+    def get(self, command_id: str) -> RelayCommandRow | None: ...
+
+    def due(self, at: datetime, limit: int) -> list[RelayCommandRow]:
+        """Queued or sent commands whose next attempt is due, locked for this dispatcher."""
+        ...
+
+    def mark_sent(self, command_id: str, at: datetime, next_attempt_at: datetime) -> None: ...
+
+    def finish(self, command_id: str, status: str, at: datetime, detail: str) -> None: ...
+
+
 class Platform(Protocol):
     def is_safe_mode(self) -> bool: ...
 
@@ -171,6 +236,12 @@ class UnitOfWork(Protocol):
 
     @property
     def platform(self) -> Platform: ...
+
+    @property
+    def meter_data(self) -> MeterData: ...
+
+    @property
+    def relay_commands(self) -> RelayCommands: ...
 
     def __enter__(self) -> Self: ...
 

@@ -200,48 +200,55 @@ def record_relay_ack(
     cmd: RecordRelayAck, uow: UnitOfWork, clock: Clock, policies: PolicyBook
 ) -> SupplyDecision:
     """A meter confirmed its relay position: move the state and tell the consumer."""
-    at = clock.now()
     with uow:
-        connection = uow.connections.lock(cmd.account_id)
-        policy = policies.policy(connection.supply_profile)
-        context = SupplyContext(
-            at=at,
-            balance_paise=connection.wallet_paise,
-            pending_paise=uow.payments.pending_paise(connection.account_id),
-            is_safe_mode=uow.platform.is_safe_mode(),
-        )
-        decision = confirm_relay(
-            connection.supply,
-            cmd.is_closed,
-            context,
-            policy,
-            policies.no_cut_days(connection.supply_profile),
-        )
-        snapshot = connection.supply
-        if decision.state is not snapshot.state:
-            params = {
-                "account_id": connection.account_id,
-                "balance": format_rupees(connection.wallet_paise),
-            }
-            cycle = _cycle(snapshot.zero_at)
-            if decision.state is SupplyState.DISCONNECTED:
-                queue_sms(
-                    uow,
-                    connection,
-                    Template.DISCONNECTED,
-                    params,
-                    f"sms:disconnected:{connection.account_id}:{cycle}",
-                    at,
-                )
-            elif snapshot.state is SupplyState.RECONNECT_SENT:
-                queue_sms(
-                    uow,
-                    connection,
-                    Template.RECONNECTED,
-                    params,
-                    f"sms:reconnected:{connection.account_id}:{cycle}",
-                    at,
-                )
-        _apply_decision(uow, connection, connection.wallet_paise, decision, policy, at)
+        decision = confirm_relay_position(uow, cmd, clock.now(), policies)
         uow.commit()
+    return decision
+
+
+def confirm_relay_position(
+    uow: UnitOfWork, cmd: RecordRelayAck, at: datetime, policies: PolicyBook
+) -> SupplyDecision:
+    """record_relay_ack inside the caller's unit of work (the head-end's ack batch)."""
+    connection = uow.connections.lock(cmd.account_id)
+    policy = policies.policy(connection.supply_profile)
+    context = SupplyContext(
+        at=at,
+        balance_paise=connection.wallet_paise,
+        pending_paise=uow.payments.pending_paise(connection.account_id),
+        is_safe_mode=uow.platform.is_safe_mode(),
+    )
+    decision = confirm_relay(
+        connection.supply,
+        cmd.is_closed,
+        context,
+        policy,
+        policies.no_cut_days(connection.supply_profile),
+    )
+    snapshot = connection.supply
+    if decision.state is not snapshot.state:
+        params = {
+            "account_id": connection.account_id,
+            "balance": format_rupees(connection.wallet_paise),
+        }
+        cycle = _cycle(snapshot.zero_at)
+        if decision.state is SupplyState.DISCONNECTED:
+            queue_sms(
+                uow,
+                connection,
+                Template.DISCONNECTED,
+                params,
+                f"sms:disconnected:{connection.account_id}:{cycle}",
+                at,
+            )
+        elif snapshot.state is SupplyState.RECONNECT_SENT:
+            queue_sms(
+                uow,
+                connection,
+                Template.RECONNECTED,
+                params,
+                f"sms:reconnected:{connection.account_id}:{cycle}",
+                at,
+            )
+    _apply_decision(uow, connection, connection.wallet_paise, decision, policy, at)
     return decision

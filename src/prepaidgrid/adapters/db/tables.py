@@ -243,3 +243,89 @@ platform_flags = Table(
     Column("reason", Text, nullable=False),
     Column("since", Instant, nullable=False),
 )
+
+# ---------------------------------------------------------------- meter data (head-end)
+meter_messages = Table(
+    "meter_messages",
+    metadata,
+    # Every uplink message once: the dedupe key of at-least-once delivery.
+    Column("meter_id", String(40), primary_key=True),
+    Column("msg_id", String(64), primary_key=True),
+    Column("channel", String(10), nullable=False),
+    Column("received_at", Instant, nullable=False),
+)
+
+register_reads = Table(
+    "register_reads",
+    metadata,
+    Column("meter_id", String(40), primary_key=True),
+    Column("read_at", Instant, primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("import_wh", BigInteger, nullable=False),
+    Column("import_vah", BigInteger, nullable=True),
+    Column("max_demand_w", Integer, nullable=True),
+    Column("meter_time", Instant, nullable=False),
+    Column("received_at", Instant, nullable=False),
+    Column("msg_id", String(64), nullable=False),
+    CheckConstraint("import_wh >= 0", name="import_nonnegative"),
+)
+
+interval_blocks = Table(
+    "interval_blocks",
+    metadata,
+    # The consumers' charts: 15/30-minute energy (PostgreSQL: partition by month when large).
+    Column("meter_id", String(40), primary_key=True),
+    Column("block_start", Instant, primary_key=True),
+    Column("minutes", Integer, nullable=False),
+    Column("import_wh", Integer, nullable=False),
+    CheckConstraint("minutes IN (15, 30)", name="minutes"),
+    CheckConstraint("import_wh >= 0", name="import_nonnegative"),
+)
+
+meter_events = Table(
+    "meter_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("meter_id", String(40), nullable=False),
+    Column("msg_id", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("occurred_at", Instant, nullable=False),
+    Column("vendor_code", Integer, nullable=True),
+    Column("final_import_wh", BigInteger, nullable=True),
+    Column("received_at", Instant, nullable=False),
+    UniqueConstraint("meter_id", "msg_id", name="uq_meter_events_meter_msg"),
+)
+Index("ix_meter_events_meter", meter_events.c.meter_id, meter_events.c.occurred_at)
+
+rejected_messages = Table(
+    "rejected_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("received_at", Instant, nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+Index("ix_rejected_messages_reason", rejected_messages.c.reason, rejected_messages.c.received_at)
+
+relay_commands = Table(
+    "relay_commands",
+    metadata,
+    Column("command_id", String(40), primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("meter_id", String(40), nullable=False),
+    Column("discom", String(20), nullable=False),
+    Column("action", String(12), nullable=False),
+    Column("status", String(14), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Instant, nullable=False),
+    Column("last_sent_at", Instant, nullable=True),
+    Column("finished_at", Instant, nullable=True),
+    Column("detail", Text, nullable=False, server_default=""),
+    CheckConstraint(
+        "status IN ('queued', 'sent', 'acknowledged', 'failed', 'expired')", name="status"
+    ),
+)
+Index("ix_relay_commands_due", relay_commands.c.status, relay_commands.c.next_attempt_at)

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import Engine
 
+from prepaidgrid.adapters.db.meter_repositories import SqlMeterData, SqlRelayCommands
 from prepaidgrid.adapters.db.repositories import (
     SqlCharges,
     SqlConnections,
@@ -36,6 +37,8 @@ class SqlUnitOfWork:
         self._charges = SqlCharges(self._connection)
         self._outbox = SqlOutbox(self._connection)
         self._platform = SqlPlatform(self._connection)
+        self._meter_data = SqlMeterData(self._connection)
+        self._relay_commands = SqlRelayCommands(self._connection)
         return self
 
     def __exit__(
@@ -81,3 +84,11 @@ class SqlUnitOfWork:
     @property
     def platform(self) -> SqlPlatform:
         return self._platform
+
+    @property
+    def meter_data(self) -> SqlMeterData:
+        return self._meter_data
+
+    @property
+    def relay_commands(self) -> SqlRelayCommands:
+        return self._relay_commands

@@ -1,0 +1,217 @@
+"""Repositories of the head-end: bulk, idempotent inserts (ON CONFLICT DO NOTHING)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection as SqlConnection
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from prepaidgrid.adapters.db.tables import (
+    accounts,
+    interval_blocks,
+    meter_events,
+    meter_messages,
+    meters,
+    register_reads,
+    rejected_messages,
+    relay_commands,
+)
+from prepaidgrid.domain.meter_protocol import Event, Reading
+from prepaidgrid.services.ports import MeterInfo, RejectedMessage, RelayCommandRow
+
+
+def _insert_ignoring_duplicates(db: SqlConnection, table: Table) -> Any:
+    dialect = sqlite if db.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+class SqlMeterData:
+    def __init__(self, connection: SqlConnection) -> None:
+        self._db = connection
+
+    def known_meters(self, meter_ids: set[str]) -> dict[str, MeterInfo]:
+        if not meter_ids:
+            return {}
+        rows = self._db.execute(
+            select(
+                meters.c.meter_id,
+                meters.c.account_id,
+                accounts.c.discom,
+                accounts.c.sanctioned_load_w,
+            )
+            .join(accounts, accounts.c.account_id == meters.c.account_id)
+            .where(meters.c.meter_id.in_(sorted(meter_ids)), meters.c.removed_at.is_(None))
+        ).all()
+        return {
+            r.meter_id: MeterInfo(r.meter_id, r.account_id, r.discom, r.sanctioned_load_w)
+            for r in rows
+        }
+
+    def record_messages(
+        self, keys: list[tuple[str, str, str]], received_at: datetime
+    ) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        statement = _insert_ignoring_duplicates(self._db, meter_messages).returning(
+            meter_messages.c.meter_id, meter_messages.c.msg_id
+        )
+        rows = self._db.execute(
+            statement,
+            [
+                {"meter_id": m, "msg_id": i, "channel": c, "received_at": received_at}
+                for m, i, c in keys
+            ],
+        ).all()
+        return {(row[0], row[1]) for row in rows}
+
+    def add_reads(self, readings: list[Reading], received_at: datetime) -> int:
+        if not readings:
+            return 0
+        reads = [
+            {
+                "meter_id": r.meter_id,
+                "read_at": r.read_at,
+                "kind": r.kind.value,
+                "import_wh": r.import_wh,
+                "import_vah": r.import_vah,
+                "max_demand_w": r.max_demand_w,
+                "meter_time": r.meter_time,
+                "received_at": received_at,
+                "msg_id": r.msg_id,
+            }
+            for r in readings
+        ]
+        self._db.execute(_insert_ignoring_duplicates(self._db, register_reads), reads)
+        blocks = [
+            {
+                "meter_id": r.meter_id,
+                "block_start": b.start,
+                "minutes": b.minutes,
+                "import_wh": b.import_wh,
+            }
+            for r in readings
+            for b in r.blocks
+        ]
+        if blocks:
+            self._db.execute(_insert_ignoring_duplicates(self._db, interval_blocks), blocks)
+        return len(reads)
+
+    def add_events(self, events: list[Event], received_at: datetime) -> int:
+        if not events:
+            return 0
+        self._db.execute(
+            _insert_ignoring_duplicates(self._db, meter_events),
+            [
+                {
+                    "meter_id": e.meter_id,
+                    "msg_id": e.msg_id,
+                    "kind": e.kind.value,
+                    "occurred_at": e.occurred_at,
+                    "vendor_code": e.vendor_code,
+                    "final_import_wh": e.final_import_wh,
+                    "received_at": received_at,
+                }
+                for e in events
+            ],
+        )
+        return len(events)
+
+    def add_rejections(self, rejections: list[RejectedMessage]) -> None:
+        if rejections:
+            self._db.execute(
+                rejected_messages.insert(),
+                [
+                    {
+                        "received_at": r.received_at,
+                        "topic": r.topic[:200],
+                        "reason": r.reason,
+                        "detail": r.detail[:500],
+                    }
+                    for r in rejections
+                ],
+            )
+
+
+class SqlRelayCommands:
+    def __init__(self, connection: SqlConnection) -> None:
+        self._db = connection
+
+    def add(self, command: RelayCommandRow) -> bool:
+        inserted = self._db.execute(
+            _insert_ignoring_duplicates(self._db, relay_commands).values(
+                command_id=command.command_id,
+                account_id=command.account_id,
+                meter_id=command.meter_id,
+                discom=command.discom,
+                action=command.action,
+                status=command.status,
+                created_at=command.created_at,
+                expires_at=command.expires_at,
+                attempts=command.attempts,
+                next_attempt_at=command.next_attempt_at,
+            )
+        )
+        return bool(inserted.rowcount)
+
+    def _row(self, row: Any) -> RelayCommandRow:
+        return RelayCommandRow(
+            row.command_id,
+            row.account_id,
+            row.meter_id,
+            row.discom,
+            row.action,
+            row.status,
+            row.created_at,
+            row.expires_at,
+            row.attempts,
+            row.next_attempt_at,
+        )
+
+    def get(self, command_id: str) -> RelayCommandRow | None:
+        row = self._db.execute(
+            select(relay_commands).where(relay_commands.c.command_id == command_id)
+        ).first()
+        return None if row is None else self._row(row)
+
+    def due(self, at: datetime, limit: int) -> list[RelayCommandRow]:
+        rows = self._db.execute(
+            select(relay_commands)
+            .where(
+                relay_commands.c.status.in_(("queued", "sent")),
+                or_(
+                    relay_commands.c.next_attempt_at <= at,
+                    relay_commands.c.expires_at <= at,
+                ),
+            )
+            .order_by(relay_commands.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        return [self._row(row) for row in rows]
+
+    def mark_sent(self, command_id: str, at: datetime, next_attempt_at: datetime) -> None:
+        self._db.execute(
+            update(relay_commands)
+            .where(relay_commands.c.command_id == command_id)
+            .values(
+                status="sent",
+                attempts=relay_commands.c.attempts + 1,
+                last_sent_at=at,
+                next_attempt_at=next_attempt_at,
+            )
+        )
+
+    def finish(self, command_id: str, status: str, at: datetime, detail: str) -> None:
+        self._db.execute(
+            update(relay_commands)
+            .where(
+                and_(
+                    relay_commands.c.command_id == command_id,
+                    relay_commands.c.status.in_(("queued", "sent")),
+                )
+            )
+            .values(status=status, finished_at=at, detail=detail)
+        )

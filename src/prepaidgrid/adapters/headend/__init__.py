@@ -1,0 +1,1 @@
+"""The head-end: MQTT to and from meters (decode, dedupe, persist; relay commands out)."""

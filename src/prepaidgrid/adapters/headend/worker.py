@@ -1,0 +1,196 @@
+"""A head-end worker: paho-mqtt in, batches into the database, acknowledgements after commit.
+
+    broker --(QoS 1, shared subscription)--> on_message: decode --> queue
+    flusher thread: batch --> ingest_uplinks (one transaction) --> commit --> PUBACK each
+    every second: outbox --> command log --> publish due commands (QoS 1)
+
+Manual acknowledgements and a persistent session (fixed client id, clean_session off) are
+what make a SIGKILL safe: whatever was not committed was not acknowledged, so the broker
+delivers it again when the worker (or its replacement with the same id) reconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from prepaidgrid.domain.meter_protocol import (
+    Command,
+    Rejection,
+    decode_uplink,
+    encode_command,
+    uplink_subscription,
+)
+from prepaidgrid.services.headend import (
+    IngestResult,
+    Received,
+    ingest_uplinks,
+    publish_due_commands,
+    track_relay_commands,
+)
+from prepaidgrid.services.ports import Clock, PolicyBook, UnitOfWork
+
+log = logging.getLogger("prepaidgrid.headend")
+
+
+def broker_address(url: str) -> tuple[str, int]:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("mqtt", "tcp") or not parsed.hostname:
+        raise ValueError(f"MQTT URL must look like mqtt://host:port, got {url!r}")
+    return parsed.hostname, parsed.port or 1883
+
+
+@dataclass
+class WorkerStats:
+    received: int = 0
+    readings: int = 0
+    events: int = 0
+    acks: int = 0
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    batches: int = 0
+    commands_sent: int = 0
+
+    def add(self, result: IngestResult) -> None:
+        self.readings += result.readings
+        self.events += result.events
+        self.acks += result.acks
+        self.duplicates += result.duplicates
+        self.batches += 1
+        for reason, count in result.rejected.items():
+            self.rejected[reason] = self.rejected.get(reason, 0) + count
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    mqtt_url: str
+    client_id: str = "prepaidgrid-headend-1"
+    shared_group: str | None = "headend"  # None on a broker without shared subscriptions
+    batch_size: int = 500
+    flush_seconds: float = 0.2
+    command_seconds: float = 1.0
+
+
+class HeadEndWorker:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        new_uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        policies: PolicyBook,
+    ) -> None:
+        self.config = config
+        self._new_uow = new_uow
+        self._clock = clock
+        self._policies = policies
+        self.stats = WorkerStats()
+        self._inbox: queue.Queue[tuple[int, int, Received]] = queue.Queue()
+        self._stop = threading.Event()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            clean_session=False,
+            manual_ack=True,
+        )
+        self._client.max_inflight_messages_set(1000)
+        self._client.max_queued_messages_set(0)
+        self._client.on_connect = self._on_connect
+        self._client.on_message = self._on_message
+        self._flusher = threading.Thread(target=self._flush_loop, name="headend-flush")
+
+    # -- MQTT callbacks (paho's network thread) ---------------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object = None
+    ) -> None:
+        client.subscribe(uplink_subscription(self.config.shared_group), qos=1)
+        log.info("head-end %s connected (%s)", self.config.client_id, rc)
+
+    def _on_message(self, _client: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        self.stats.received += 1
+        decoded = decode_uplink(message.topic, bytes(message.payload))
+        if isinstance(decoded, Rejection):
+            log.warning("rejected %s: %s (%s)", message.topic, decoded.reason, decoded.detail)
+        self._inbox.put((message.mid, message.qos, Received(message.topic, decoded)))
+
+    # -- the flusher thread ------------------------------------------------------------------
+    def _flush_loop(self) -> None:
+        next_commands = 0.0
+        while not self._stop.is_set() or not self._inbox.empty():
+            batch = self._take_batch()
+            if batch:
+                self._ingest(batch)
+            if time.monotonic() >= next_commands:
+                self._send_commands()
+                next_commands = time.monotonic() + self.config.command_seconds
+
+    def _take_batch(self) -> list[tuple[int, int, Received]]:
+        batch: list[tuple[int, int, Received]] = []
+        deadline = time.monotonic() + self.config.flush_seconds
+        while len(batch) < self.config.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _ingest(self, batch: list[tuple[int, int, Received]]) -> None:
+        result = ingest_uplinks(
+            [received for _, _, received in batch],
+            self._new_uow(),
+            self._clock,
+            self._policies,
+        )
+        self.stats.add(result)
+        for mid, qos, _ in batch:  # only now: the batch is committed
+            if qos > 0:
+                self._client.ack(mid, qos)
+
+    def _send_commands(self) -> None:
+        try:
+            track_relay_commands(self._new_uow(), self._clock)
+            self.stats.commands_sent += publish_due_commands(
+                self._new_uow(), self._clock, self.publish_command
+            )
+        except Exception:  # the database may be restarting: try again next second
+            log.exception("relay command dispatch failed; will retry")
+
+    def publish_command(self, command: Command) -> None:
+        topic_name, payload = encode_command(command)
+        self._client.publish(topic_name, payload, qos=1)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> HeadEndWorker:
+        host, port = broker_address(self.config.mqtt_url)
+        self._client.connect(host, port, keepalive=30)
+        self._client.loop_start()
+        self._flusher.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._flusher.join(timeout=30)
+        self._client.loop_stop()
+        self._client.disconnect()
+
+    def run_for(self, seconds: float | None) -> WorkerStats:
+        self.start()
+        try:
+            deadline = None if seconds is None else time.monotonic() + seconds
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+        return self.stats
