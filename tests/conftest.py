@@ -59,7 +59,8 @@ def fresh_postgres_schema() -> Iterator[Engine]:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
+    # The schema travels in the URL, so that subprocesses given the URL see it too.
+    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}", pool_size=10)
     try:
         upgrade(engine)
         yield engine

@@ -32,3 +32,7 @@ app.add_typer(safe_mode_app, name="safe-mode")
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

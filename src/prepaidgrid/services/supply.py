@@ -164,6 +164,7 @@ def _queue_relay_command(
             payload={
                 "command_id": str(uuid.uuid4()),
                 "meter_id": connection.meter_id,
+                "discom": connection.discom,
                 "action": action,
                 "issued_at": at.isoformat(),
                 "expires_at": (at + RELAY_COMMAND_TTL).isoformat(),
