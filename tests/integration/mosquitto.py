@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import socket
@@ -33,6 +34,9 @@ class Mosquitto:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # Started as root, Mosquitto drops to the `mosquitto` user and then cannot write
+            # its sessions into our temporary folder: a restart would silently forget them.
+            f"user {getpass.getuser()}\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"
             "autosave_interval 1\n"

@@ -22,7 +22,7 @@ from prepaidgrid.domain.meter_protocol import (
     Channel,
     encode_uplink,
     topic,
-    uplink_subscription,
+    uplink_subscriptions,
 )
 from tests.conftest import database_url, ist
 from tests.integration.headend_support import (
@@ -52,7 +52,7 @@ def prime_session(broker: Mosquitto, client_id: str) -> None:
     c.on_subscribe = lambda *_args: subscribed.set()
     c.connect("127.0.0.1", broker.port)
     c.loop_start()
-    c.subscribe(uplink_subscription("headend"), qos=1)
+    c.subscribe([(f, 1) for f in uplink_subscriptions("headend")])
     assert subscribed.wait(5)
     c.disconnect()
     c.loop_stop()

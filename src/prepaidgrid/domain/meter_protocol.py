@@ -140,10 +140,18 @@ def topic(discom: str, meter_id: str, channel: Channel) -> str:
     return f"{TOPIC_ROOT}/{discom}/meters/{meter_id}/{channel.value}"
 
 
-def uplink_subscription(shared_group: str | None = None) -> str:
-    """All meters' uplinks; with a group, an MQTT shared subscription that N workers split."""
-    pattern = f"{TOPIC_ROOT}/+/meters/+/+"
-    return f"$share/{shared_group}/{pattern}" if shared_group else pattern
+def uplink_subscriptions(shared_group: str | None = None) -> tuple[str, ...]:
+    """All meters' uplinks, one filter per uplink channel; with a group, MQTT shared
+    subscriptions that N workers split.
+
+    Not one `+/+` filter: that would also match the commands channel, so the head-end would
+    receive (and reject) every command it publishes itself.
+    """
+    prefix = f"$share/{shared_group}/" if shared_group else ""
+    return tuple(
+        f"{prefix}{TOPIC_ROOT}/+/meters/+/{channel.value}"
+        for channel in (Channel.READINGS, Channel.EVENTS, Channel.ACKS)
+    )
 
 
 # -- decoding ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from prepaidgrid.domain.meter_protocol import (
     Rejection,
     decode_uplink,
     encode_command,
-    uplink_subscription,
+    uplink_subscriptions,
 )
 from prepaidgrid.services.headend import (
     IngestResult,
@@ -110,7 +110,7 @@ class HeadEndWorker:
     def _on_connect(
         self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object = None
     ) -> None:
-        client.subscribe(uplink_subscription(self.config.shared_group), qos=1)
+        client.subscribe([(f, 1) for f in uplink_subscriptions(self.config.shared_group)])
         log.info("head-end %s connected (%s)", self.config.client_id, rc)
 
     def _on_message(self, _client: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
