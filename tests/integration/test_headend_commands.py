@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -16,19 +16,29 @@ from prepaidgrid.adapters.books import PackagedTariffBook
 from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.adapters.headend.worker import HeadEndWorker, WorkerConfig
+from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.meter_protocol import (
     Ack,
     AckStatus,
     Channel,
     Command,
+    CommandAction,
     Event,
     EventKind,
     decode_command,
+    decode_uplink,
     encode_uplink,
     topic,
 )
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
+from prepaidgrid.services.headend import (
+    Received,
+    ingest_uplinks,
+    publish_due_commands,
+    track_relay_commands,
+)
+from prepaidgrid.services.recharges import ApplyRecharge, apply_recharge
 from prepaidgrid.services.supply import EvaluateSupply, evaluate_supply
 from tests.conftest import ist
 from tests.integration.headend_support import POLICIES, install_meters, wait_until
@@ -197,3 +207,96 @@ def test_a_disconnect_survives_a_broker_restart_and_takes_effect_once(
             .all()
         ]
     assert templates.count("disconnected") == 1
+
+
+def cut_due_account(engine: Engine, clock: SettableClock) -> str:
+    """ACC-0000 in grace since 2 July, warned, its cut due Thursday 3 July 10:00."""
+    clock.set(ist(2025, 6, 30, 12))
+    install_meters(engine, 1, clock)
+    clock.set(ist(2025, 7, 2, 0, 30))
+    post_daily_charge(
+        PostDailyCharge("ACC-0000", date(2025, 7, 1), 6_000),
+        SqlUnitOfWork(engine),
+        clock,
+        TARIFFS,
+        POLICIES,
+    )
+    return "ACC-0000"
+
+
+def sweep(engine: Engine, clock: SettableClock) -> list[Command]:
+    """One head-end command cycle: outbox -> command log -> publish what is due."""
+    published: list[Command] = []
+    track_relay_commands(SqlUnitOfWork(engine), clock)
+    publish_due_commands(SqlUnitOfWork(engine), clock, published.append, POLICIES)
+    return published
+
+
+def ack(command: Command, status: AckStatus, relay_closed: bool | None, n: int) -> Received:
+    message = Ack(
+        command.discom,
+        command.meter_id,
+        f"ack-{n}",
+        command.issued_at,
+        command.command_id,
+        status,
+        relay_closed,
+    )
+    topic_name, payload = encode_uplink(message)
+    return Received(topic_name, decode_uplink(topic_name, payload))
+
+
+def test_an_unanswered_disconnect_expires_and_the_cut_is_retried_at_the_next_window(
+    engine: Engine,
+) -> None:
+    clock = SettableClock(ist(2025, 7, 3, 10))
+    account_id = cut_due_account(engine, clock)
+    clock.set(ist(2025, 7, 3, 10, 0))
+    evaluate_supply(EvaluateSupply(account_id), SqlUnitOfWork(engine), clock, POLICIES)
+    [first] = sweep(engine, clock)
+
+    clock.set(ist(2025, 7, 4, 10, 1))  # 24 h on, the meter never answered
+    assert sweep(engine, clock) == []
+    back_in_grace = supply_state(engine, account_id)
+    clock.set(ist(2025, 7, 4, 10, 2))
+    evaluate_supply(EvaluateSupply(account_id), SqlUnitOfWork(engine), clock, POLICIES)
+    [second] = sweep(engine, clock)
+
+    assert first.action is second.action is CommandAction.DISCONNECT
+    assert back_in_grace == "grace"
+    assert second.command_id != first.command_id
+    assert sorted(command_rows(engine), key=lambda r: r[0] != first.command_id)[0][1] == ("expired")
+    ingest_uplinks([ack(second, AckStatus.DONE, False, 1)], SqlUnitOfWork(engine), clock, POLICIES)
+    assert supply_state(engine, account_id) == "disconnected"
+
+
+def test_a_reconnect_the_meter_failed_is_sent_again_at_once(engine: Engine) -> None:
+    clock = SettableClock(ist(2025, 7, 3, 10))
+    account_id = cut_due_account(engine, clock)
+    clock.set(ist(2025, 7, 3, 10, 0))
+    evaluate_supply(EvaluateSupply(account_id), SqlUnitOfWork(engine), clock, POLICIES)
+    [cut] = sweep(engine, clock)
+    ingest_uplinks([ack(cut, AckStatus.DONE, False, 1)], SqlUnitOfWork(engine), clock, POLICIES)
+    clock.set(ist(2025, 7, 3, 19))
+    apply_recharge(
+        ApplyRecharge(account_id, 50_000, PaymentRef(PaymentChannel.COUNTER, "R-1")),
+        SqlUnitOfWork(engine),
+        clock,
+        POLICIES,
+    )
+    [reconnect] = sweep(engine, clock)
+
+    ingest_uplinks(
+        [ack(reconnect, AckStatus.FAILED, False, 2)], SqlUnitOfWork(engine), clock, POLICIES
+    )
+    [again] = sweep(engine, clock)
+    ingest_uplinks([ack(again, AckStatus.DONE, True, 3)], SqlUnitOfWork(engine), clock, POLICIES)
+
+    assert again.action is CommandAction.RECONNECT
+    assert again.command_id != reconnect.command_id
+    assert supply_state(engine, account_id) == "connected"
+    assert sorted(status for _, status, _ in command_rows(engine)) == [
+        "acknowledged",
+        "acknowledged",
+        "failed",
+    ]

@@ -426,11 +426,14 @@ def _ack(doc: dict[str, object], head: _Head) -> Ack:
         return Ack(*head, command_id, status)
     if type(state) is not int:
         raise _wrong_type("control_state", "an integer", state)
-    if state not in (0, 1):
+    if state not in (0, 1, 2):
         raise _Refused(
             RejectionReason.BAD_VALUE,
-            f"control_state must be 0 (disconnected) or 1 (connected), got {state}",
+            "control_state must be 0 (disconnected), 1 (connected) or 2 (ready for "
+            f"reconnection), got {state}",
         )
+    # IC 70 state 2, ready for reconnection, is a relay still open: supply is off until the
+    # consumer presses the meter's button, so for billing and supply it counts as open.
     return Ack(*head, command_id, status, relay_closed=state == 1)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -199,6 +199,49 @@ def confirm_relay(
         return SupplyDecision(SupplyState.CONNECTED, None, None, None, (reason,))
     relay = "closed" if is_closed else "open"
     return _unchanged(snapshot, f"relay reported {relay} while {state.value}: state unchanged")
+
+
+def command_lapsed(
+    snapshot: SupplySnapshot,
+    action: SupplyAction,
+    command_id: str,
+    context: SupplyContext,
+    policy: SupplyPolicy,
+    is_no_cut_day: IsNoCutDay,
+) -> SupplyDecision:
+    """A relay command expired or failed unanswered: decide what replaces it.
+
+    The relay's position is unknown, so it is presumed unchanged. A disconnect goes back
+    to grace (the consumer was already warned) with the cut retried at the next allowed
+    instant; the normal checks (safe mode, pending payments, the window) apply again then.
+    A reconnect is sent again at once: the consumer has paid and must not stay dark.
+    """
+    at = require_utc(context.at)
+    state = snapshot.state
+    lapsed = f"the {action.value} command {command_id} lapsed at {instant_label(at)}"
+    if action is SupplyAction.DISCONNECT and state is SupplyState.DISCONNECT_SENT:
+        if context.balance_paise > 0:
+            return _reconnect(snapshot, at, context.balance_paise, policy)
+        retry_at, _skipped = _first_allowed_instant(at, policy, is_no_cut_day)
+        reasons = (
+            f"{lapsed}: the relay is presumed still closed",
+            f"the cut is retried from {instant_label(retry_at)}",
+        )
+        return SupplyDecision(
+            SupplyState.GRACE, SupplyAction.HOLD, snapshot.zero_at, retry_at, reasons
+        )
+    if action is SupplyAction.RECONNECT and state is SupplyState.RECONNECT_SENT:
+        if context.balance_paise <= 0:  # reversed meanwhile: the relay is presumed still open
+            off = (
+                f"{lapsed}: the relay is presumed still open and the balance "
+                f"{format_rupees(context.balance_paise)} is not above zero: stays off",
+            )
+            return SupplyDecision(
+                SupplyState.DISCONNECTED, None, snapshot.zero_at, snapshot.cut_at, off
+            )
+        decision = _reconnect(snapshot, at, max(context.balance_paise, 1), policy)
+        return replace(decision, reasons=(f"{lapsed}: sent again", *decision.reasons[1:]))
+    return _unchanged(snapshot, f"{lapsed} while {state.value}: nothing to redo")
 
 
 def reconnect_compensation_paise(

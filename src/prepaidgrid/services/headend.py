@@ -30,10 +30,15 @@ from prepaidgrid.services.ports import (
     RelayCommandRow,
     UnitOfWork,
 )
-from prepaidgrid.services.supply import RecordRelayAck, confirm_relay_position
+from prepaidgrid.services.supply import (
+    RecordRelayAck,
+    confirm_relay_position,
+    relay_command_lapsed,
+)
 
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
+RELAY_ACTIONS = ("disconnect", "reconnect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,14 +157,27 @@ def _apply_ack(uow: UnitOfWork, ack: Ack, at: datetime, policies: PolicyBook) ->
         AckStatus.EXPIRED: "expired",
     }[ack.status]
     uow.relay_commands.finish(command.command_id, status, at, f"meter said {ack.status.value}")
-    if ack.status is AckStatus.DONE and command.action in ("disconnect", "reconnect"):
-        is_closed = (
-            ack.relay_closed if ack.relay_closed is not None else command.action == "reconnect"
+    if command.action not in RELAY_ACTIONS:
+        return
+    if ack.status is not AckStatus.DONE:
+        _lapse(uow, command, at, policies)
+        return
+    is_closed = ack.relay_closed if ack.relay_closed is not None else command.action == "reconnect"
+    try:
+        confirm_relay_position(uow, RecordRelayAck(command.account_id, is_closed), at, policies)
+    except DomainError:
+        return  # an account closed meanwhile: the command log keeps the ack
+
+
+def _lapse(uow: UnitOfWork, command: RelayCommandRow, at: datetime, policies: PolicyBook) -> None:
+    if command.action not in RELAY_ACTIONS:
+        return
+    try:
+        relay_command_lapsed(
+            uow, command.account_id, command.command_id, command.action, at, policies
         )
-        try:
-            confirm_relay_position(uow, RecordRelayAck(command.account_id, is_closed), at, policies)
-        except DomainError:
-            return  # an account closed meanwhile: the command log keeps the ack
+    except DomainError:
+        return  # an account closed meanwhile: the command log keeps the lapse
 
 
 def track_relay_commands(uow: UnitOfWork, clock: Clock, batch: int = 500) -> int:
@@ -199,7 +217,11 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def publish_due_commands(
-    uow: UnitOfWork, clock: Clock, publish: CommandPublisher, batch: int = 500
+    uow: UnitOfWork,
+    clock: Clock,
+    publish: CommandPublisher,
+    policies: PolicyBook,
+    batch: int = 500,
 ) -> int:
     """Send (or resend) commands whose attempt is due; expire the ones past their expiry."""
     at = clock.now()
@@ -208,6 +230,7 @@ def publish_due_commands(
         for row in uow.relay_commands.due(at, batch):
             if row.expires_at <= at:
                 uow.relay_commands.finish(row.command_id, "expired", at, "no answer before expiry")
+                _lapse(uow, row, at, policies)
                 continue
             publish(
                 Command(

@@ -15,6 +15,7 @@ from prepaidgrid.domain.supply import (
     SupplyPolicy,
     SupplySnapshot,
     SupplyState,
+    command_lapsed,
     confirm_relay,
     decide_supply,
     window_label,
@@ -64,8 +65,14 @@ def _apply_decision(
     decision: SupplyDecision,
     policy: SupplyPolicy,
     at: datetime,
+    *,
+    reissue_of: str | None = None,
 ) -> None:
-    """Queue what the decision asks for and store the new supply state with its reasons."""
+    """Queue what the decision asks for and store the new supply state with its reasons.
+
+    `reissue_of` names a lapsed command that this decision sends again: its id is part of
+    the new command's dedupe key, so a reissue is queued once per lapsed command.
+    """
     snapshot = connection.supply
     warned_at = snapshot.warned_at
     if decision.action is SupplyAction.START_GRACE or (
@@ -73,10 +80,13 @@ def _apply_decision(
     ):
         warned_at = at
         _queue_zero_balance_warning(uow, connection, balance_paise, decision, policy, at)
+    again = f":after:{reissue_of}" if reissue_of else ""
     if decision.action is SupplyAction.DISCONNECT:
-        _queue_relay_command(uow, connection, "disconnect", at)
+        # a disconnect that lapsed is retried at a later cut time: that names the attempt
+        cut = decision.cut_at.isoformat() if decision.cut_at else "none"
+        _queue_relay_command(uow, connection, "disconnect", at, f":cut:{cut}{again}")
     if decision.action is SupplyAction.RECONNECT:
-        _queue_relay_command(uow, connection, "reconnect", at)
+        _queue_relay_command(uow, connection, "reconnect", at, again)
     new_snapshot = SupplySnapshot(
         state=decision.state,
         zero_at=decision.zero_at,
@@ -154,11 +164,12 @@ def queue_sms(
 
 
 def _queue_relay_command(
-    uow: UnitOfWork, connection: Connection, action: str, at: datetime
+    uow: UnitOfWork, connection: Connection, action: str, at: datetime, attempt: str = ""
 ) -> None:
+    cycle = _cycle(connection.supply.zero_at)
     uow.outbox.add(
         OutboxMessage(
-            dedupe_key=f"relay:{action}:{connection.account_id}:{_cycle(connection.supply.zero_at)}",
+            dedupe_key=f"relay:{action}:{connection.account_id}:{cycle}{attempt}",
             kind="relay_command",
             account_id=connection.account_id,
             payload={
@@ -252,4 +263,40 @@ def confirm_relay_position(
                 at,
             )
     _apply_decision(uow, connection, connection.wallet_paise, decision, policy, at)
+    return decision
+
+
+def relay_command_lapsed(
+    uow: UnitOfWork,
+    account_id: str,
+    command_id: str,
+    action: str,
+    at: datetime,
+    policies: PolicyBook,
+) -> SupplyDecision:
+    """A relay command expired or failed: never leave the account waiting on it for ever.
+
+    Inside the caller's unit of work (the head-end's command sweep or ack batch). A lapsed
+    disconnect puts the account back in grace with the cut retried at the next window; a
+    lapsed reconnect is sent again at once, because that consumer has paid.
+    """
+    connection = uow.connections.lock(account_id)
+    policy = policies.policy(connection.supply_profile)
+    context = SupplyContext(
+        at=at,
+        balance_paise=connection.wallet_paise,
+        pending_paise=uow.payments.pending_paise(account_id),
+        is_safe_mode=uow.platform.is_safe_mode(),
+    )
+    decision = command_lapsed(
+        connection.supply,
+        SupplyAction(action),
+        command_id,
+        context,
+        policy,
+        policies.no_cut_days(connection.supply_profile),
+    )
+    _apply_decision(
+        uow, connection, connection.wallet_paise, decision, policy, at, reissue_of=command_id
+    )
     return decision

@@ -301,11 +301,16 @@ def test_relay_commands_name_the_disconnect_control_object_and_its_method() -> N
 
 
 def test_control_state_tells_whether_the_relay_is_closed() -> None:
-    states = [ack_doc(control_state=1), ack_doc(control_state=0), ack_doc(control_state=None)]
+    states = [
+        ack_doc(control_state=1),
+        ack_doc(control_state=0),
+        ack_doc(control_state=2),  # IC 70 "ready for reconnection": the relay is still open
+        ack_doc(control_state=None),
+    ]
 
     acks = [decode_uplink(ACKS, raw(doc)) for doc in states]
 
-    assert [a.relay_closed for a in acks if isinstance(a, Ack)] == [True, False, None]
+    assert [a.relay_closed for a in acks if isinstance(a, Ack)] == [True, False, False, None]
 
 
 def test_unknown_fields_and_registers_are_ignored_within_v1() -> None:
@@ -523,7 +528,7 @@ def test_a_block_with_a_float_energy_is_bad_type() -> None:
         (EVENTS, event_doc(event="earthquake"), "event"),
         (EVENTS, event_doc(vendor_code=-3), "vendor_code"),
         (ACKS, ack_doc(status="maybe"), "status"),
-        (ACKS, ack_doc(control_state=2), "control_state"),
+        (ACKS, ack_doc(control_state=3), "control_state"),
     ],
 )
 def test_a_field_with_an_impossible_value_is_bad_value(

@@ -160,7 +160,7 @@ class HeadEndWorker:
         try:
             track_relay_commands(self._new_uow(), self._clock)
             self.stats.commands_sent += publish_due_commands(
-                self._new_uow(), self._clock, self.publish_command
+                self._new_uow(), self._clock, self.publish_command, self._policies
             )
         except Exception:  # the database may be restarting: try again next second
             log.exception("relay command dispatch failed; will retry")
