@@ -207,7 +207,9 @@ def test_commands_on_an_unmigrated_database_say_what_to_do(tmp_path: Path) -> No
 
 
 def test_the_demo_plays_a_month_and_the_ledger_verifies(tmp_path: Path) -> None:
-    code, out, err = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--days", "31")
+    code, out, err = run(
+        "demo", "--scripted", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--days", "31"
+    )
 
     assert code == 0, out + err
     assert "all invariants hold" in out

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 
 from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
+from prepaidgrid.domain.errors import AlreadyExists, NotFound
 from prepaidgrid.domain.meter_protocol import Rejection, decode_uplink, encode_uplink
 from prepaidgrid.services.headend import Received, ingest_uplinks
+from prepaidgrid.services.onboarding import ReplaceMeter, replace_meter
 from tests.integration.headend_support import POLICIES, START, count, install_meters, reading
 
 pytestmark = pytest.mark.integration
@@ -77,3 +80,23 @@ def test_bad_and_unknown_messages_are_rejected_with_reasons_and_never_touch_the_
     assert reasons == set(result.rejected)
     assert count(engine, "journals") == journals_before
     assert all(isinstance(r.message, Rejection) for r in batch[:3])
+
+
+def test_after_a_meter_swap_both_meters_report_to_the_account_and_commands_go_to_the_new(
+    engine: Engine,
+) -> None:
+    old = install_meters(engine, 1)[0]
+    clock = SettableClock(START + timedelta(hours=5))
+    replace_meter(ReplaceMeter("ACC-0000", old, "SM-NEW-1"), SqlUnitOfWork(engine), clock)
+
+    late_final_read = received(reading(old, 3))  # the old meter's last upload, after the swap
+    first_new = received(reading("SM-NEW-1", 21))
+    result = ingest_uplinks([late_final_read, first_new], SqlUnitOfWork(engine), clock, POLICIES)
+
+    assert (result.readings, result.rejected) == (2, {})
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.connections.get("ACC-0000").meter_id == "SM-NEW-1"
+    with pytest.raises(NotFound):
+        replace_meter(ReplaceMeter("ACC-0000", old, "SM-NEW-2"), SqlUnitOfWork(engine), clock)
+    with pytest.raises(AlreadyExists):
+        replace_meter(ReplaceMeter("ACC-0000", "SM-NEW-1", old), SqlUnitOfWork(engine), clock)

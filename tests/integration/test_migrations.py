@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 from prepaidgrid.adapters.db.migrate import current_revision, head_revision, upgrade
+from prepaidgrid.adapters.db.partitions import include_name
 from prepaidgrid.adapters.db.tables import metadata
 
 pytestmark = pytest.mark.integration
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.integration
 
 def test_the_migrated_schema_matches_the_tables_the_code_uses(engine: Engine) -> None:
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, metadata)
 
     assert diff == []
 

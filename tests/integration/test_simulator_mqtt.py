@@ -96,7 +96,7 @@ def test_twenty_meters_publish_two_hours_and_answer_a_disconnect() -> None:
             try:
                 async with Fleet(meters, links=mqtt_links(BROKER), gateway_size=8) as fleet:
                     stats = await fleet.run(scenario.starts_at + SIMULATED, tick=tick)
-                    await _wait_for(lambda: len(received) >= len(expected), 10)
+                    await _wait_for(lambda: len(received) >= len(expected), 30)
                     published = stats.total_published
                     during_run = list(received)
 
@@ -109,7 +109,7 @@ def test_twenty_meters_publish_two_hours_and_answer_a_disconnect() -> None:
                         fleet.now + timedelta(hours=1),
                     )
                     await sub.publish(*encode_command(command), qos=1)
-                    await _wait_for(lambda: any(isinstance(m, Ack) for m in received), 5)
+                    await _wait_for(lambda: any(isinstance(m, Ack) for m in received), 20)
                     answer = received[len(during_run) :]
             finally:
                 listener.cancel()

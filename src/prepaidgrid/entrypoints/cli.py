@@ -7,8 +7,10 @@ import typer
 from prepaidgrid.entrypoints.cli_demo import demo
 from prepaidgrid.entrypoints.cli_headend import headend
 from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
+from prepaidgrid.entrypoints.cli_meterdata import bill_day, usage_app
 from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
 from prepaidgrid.entrypoints.cli_org import org_app
+from prepaidgrid.entrypoints.cli_simulate import simulate
 from prepaidgrid.entrypoints.cli_supply import supply_app
 from prepaidgrid.entrypoints.cli_tariff import tariff_app
 
@@ -19,6 +21,9 @@ app = typer.Typer(
 )
 app.command("demo")(demo)
 app.command("headend")(headend)
+app.command("simulate")(simulate)
+app.command("bill-day")(bill_day)
+app.add_typer(usage_app, name="usage")
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(tariff_app, name="tariff")

@@ -1,7 +1,13 @@
-"""`prepaidgrid demo`: a scripted month on the embedded default, printed as it happens."""
+"""`prepaidgrid demo`: the simulated city on the embedded broker, or the scripted month.
+
+By default: Patna's 13 divisions at a small scale, their meters on an embedded MQTT broker,
+the head-end, billing, cuts and recharges for three simulated days. `--scripted` plays the
+hand-written July 2025 month of five consumers instead (no broker, every step printed).
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +26,9 @@ from prepaidgrid.bootstrap import bootstrap
 from prepaidgrid.config import Settings
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
+from prepaidgrid.entrypoints.cli_simulate import fresh_sqlite, print_report, run_simulation
 from prepaidgrid.entrypoints.demo_month import CONSUMERS, MONTH, DemoLog, DemoMonth, ist
+from prepaidgrid.entrypoints.simulation import SimulationConfig
 
 DEMO_DB = "prepaidgrid-demo.db"
 
@@ -31,14 +39,56 @@ def demo(
         str | None,
         typer.Option("--db", help="Database URL (default: a fresh ./prepaidgrid-demo.db)."),
     ] = None,
-    days: Annotated[int, typer.Option(min=2, max=31, help="Days of July 2025 to play.")] = 31,
+    scripted: Annotated[
+        bool, typer.Option("--scripted", help="Play the scripted July 2025 month instead.")
+    ] = False,
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, max=31, help="Simulated days (default 3; scripted: 31)."),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option(min=0.0001, max=1.0, help="Share of Patna's meters to simulate.")
+    ] = 0.001,
 ) -> None:
-    """Play a month of prepaid metering for five Patna consumers and verify the ledger."""
+    """Run Patna's simulated meters through the whole platform and verify the ledger."""
     console = Console()
-    if db is None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(DEMO_DB + suffix).unlink(missing_ok=True)
-        db = f"sqlite:///./{DEMO_DB}"
+    database = db or fresh_sqlite(DEMO_DB)
+    if scripted:
+        _scripted_month(database, days or 31, console)
+    else:
+        _simulated_city(database, days or 3, scale, console)
+
+
+def _simulated_city(db: str, days: int, scale: float, console: Console) -> None:
+    sms_log = Path("prepaidgrid-demo-sms.jsonl")
+    sms_log.unlink(missing_ok=True)
+    console.rule(
+        f"prepaidgrid demo: Patna's 13 divisions at scale {scale}, {days} days from "
+        "Wed 1 Sep 2021, embedded MQTT broker, tariff bihar-2021-22, profile bihar"
+    )
+    config = SimulationConfig("patna-2021-09", scale, days, None, None, sms_log)
+    report = run_simulation(config, db, console)
+    print_report(report, console)
+    samples = [json.loads(line) for line in sms_log.read_text(encoding="utf-8").splitlines()]
+    for template, language in (
+        ("zero_balance", "hi"),
+        ("disconnected", "en"),
+        ("reconnected", "hi"),
+    ):
+        sample = next(
+            (m for m in samples if m["template"] == template and m["language"] == language),
+            None,
+        )
+        if sample:
+            console.print(f"  SMS ({language}, {template}): {sample['text']}")
+    command = "prepaidgrid" if shutil.which("prepaidgrid") else ".venv/bin/prepaidgrid"
+    console.print(f"database: {db}; every SMS: {sms_log}")
+    console.print(f"the scripted month, every step printed: {command} demo --scripted")
+    if not report.ledger_ok:
+        raise typer.Exit(1)
+
+
+def _scripted_month(db: str, days: int, console: Console) -> None:
     settings = Settings(database_url=db)
     upgrade(make_engine(settings.database_url))
     clock = SettableClock(ist(MONTH, 0))

@@ -75,3 +75,25 @@ def install_smart_meter(
         decision = settle_supply(uow, migrated, migrated.wallet_paise, at, policies)
         uow.commit()
     return decision
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceMeter:
+    """A field crew swapped the account's meter: the old one's reads stay the account's."""
+
+    account_id: str
+    old_meter_id: str
+    new_meter_id: str
+
+
+def replace_meter(cmd: ReplaceMeter, uow: UnitOfWork, clock: Clock) -> None:
+    if not cmd.new_meter_id.strip():
+        raise InvalidInput("a new meter id is required")
+    if cmd.new_meter_id == cmd.old_meter_id:
+        raise InvalidInput(f"meter {cmd.old_meter_id} cannot replace itself")
+    with uow:
+        uow.connections.lock(cmd.account_id)
+        uow.connections.replace_meter(
+            cmd.account_id, cmd.old_meter_id, cmd.new_meter_id, clock.now()
+        )
+        uow.commit()

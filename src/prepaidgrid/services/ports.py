@@ -5,7 +5,7 @@ Each has a SQL implementation in adapters/db and a recording fake in tests/fakes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -14,7 +14,8 @@ from typing import Protocol, Self
 from prepaidgrid.domain.accounts import Connection, MonthToDate, NewConnection, OrgUnit
 from prepaidgrid.domain.arrears import ArrearsPlan
 from prepaidgrid.domain.ledger import Journal, PaymentRef
-from prepaidgrid.domain.meter_protocol import Event, Reading
+from prepaidgrid.domain.meter_protocol import Block, Event, Reading
+from prepaidgrid.domain.meterdata import RegisterRead, UsageMethod
 from prepaidgrid.domain.supply import IsNoCutDay, SupplyPolicy, SupplySnapshot
 from prepaidgrid.domain.tariffs import TariffVersion
 
@@ -105,6 +106,14 @@ class Connections(Protocol):
         self, account_id: str, meter_id: str, at: datetime, plan: ArrearsPlan | None
     ) -> None: ...
 
+    def replace_meter(
+        self, account_id: str, old_meter_id: str, new_meter_id: str, at: datetime
+    ) -> None:
+        """Retire the account's meter in service and install another; NotFound if
+        `old_meter_id` is not the account's meter in service, AlreadyExists if the new one
+        is known."""
+        ...
+
 
 class Ledger(Protocol):
     def add(self, journal: Journal) -> None:
@@ -164,8 +173,57 @@ class RejectedMessage:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class MeterSpell:
+    """One meter's time on an account; removed_at is None while it is in service."""
+
+    meter_id: str
+    installed_at: datetime
+    removed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeteredAccount:
+    """A prepaid account with a meter in service, as daily usage needs it."""
+
+    account_id: str
+    category: str
+    discom: str
+    sanctioned_load_w: int
+    migrated_at: datetime  # prepaid from this instant's IST day on
+    meters: tuple[MeterSpell, ...]  # every meter it has had, in installation order
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReplaced:
+    """A METER_REPLACED event: the old meter's register when it was taken off."""
+
+    meter_id: str  # the old meter, which sent the event
+    occurred_at: datetime  # by the meter's clock
+    final_import_wh: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyUsageRow:
+    """One account's consumption on one IST day, as billing takes it."""
+
+    account_id: str
+    usage_day: date
+    meter_id: str  # the meter serving at the day's end
+    used_wh: int
+    method: UsageMethod
+    opening_wh: int | None  # the connection's register at the opening midnight, if known
+    closing_wh: int | None  # ... and at the closing midnight
+    max_demand_w: int  # highest MD register read in the day (0: none read)
+    band_wh: Mapping[str, int]  # Wh per time-of-day band from the day's blocks; may be empty
+    flags: tuple[str, ...]  # VEE verdicts and flags found in the day's reads, sorted
+    note: str  # one line: how the figure was found
+    computed_at: datetime
+
+
 class MeterData(Protocol):
-    """The head-end's storage: messages once, register reads, interval blocks, events."""
+    """The head-end's storage: messages once, register reads, interval blocks, events;
+    and what VEE derives from them, daily usage."""
 
     def known_meters(self, meter_ids: set[str]) -> dict[str, MeterInfo]: ...
 
@@ -180,6 +238,40 @@ class MeterData(Protocol):
     def add_events(self, events: list[Event], received_at: datetime) -> int: ...
 
     def add_rejections(self, rejections: list[RejectedMessage]) -> None: ...
+
+    def metered_accounts(self) -> list[MeteredAccount]:
+        """Prepaid (migrated) accounts with a meter in service, by account id."""
+        ...
+
+    def register_reads(
+        self, meter_ids: Collection[str], start: datetime, end: datetime
+    ) -> list[RegisterRead]:
+        """Stored reads of these meters with start <= read_at < end, by meter and time."""
+        ...
+
+    def meter_replacements(self, meter_ids: Collection[str]) -> list[MeterReplaced]:
+        """METER_REPLACED events of these meters that carry a final register."""
+        ...
+
+    def interval_blocks(
+        self, meter_ids: Collection[str], start: datetime, end: datetime
+    ) -> dict[str, list[Block]]:
+        """Blocks of these meters starting in [start, end), per meter, in time order."""
+        ...
+
+    def put_daily_usage(self, rows: list[DailyUsageRow]) -> None:
+        """Insert each row, or replace the row already held for its account and day."""
+        ...
+
+    def daily_usage_on(self, day: date) -> list[DailyUsageRow]:
+        """Every account's row for one day, by account id."""
+        ...
+
+    def daily_usage_of(
+        self, account_id: str, first_day: date, last_day: date
+    ) -> list[DailyUsageRow]:
+        """One account's rows from first_day to last_day inclusive, by day."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from prepaidgrid.adapters.db.tables import (
     accounts,
+    daily_usage,
     interval_blocks,
     meter_events,
     meter_messages,
@@ -19,8 +21,17 @@ from prepaidgrid.adapters.db.tables import (
     rejected_messages,
     relay_commands,
 )
-from prepaidgrid.domain.meter_protocol import Event, Reading
-from prepaidgrid.services.ports import MeterInfo, RejectedMessage, RelayCommandRow
+from prepaidgrid.domain.meter_protocol import Block, Event, EventKind, Reading
+from prepaidgrid.domain.meterdata import RegisterRead, UsageMethod
+from prepaidgrid.services.ports import (
+    DailyUsageRow,
+    MeteredAccount,
+    MeterInfo,
+    MeterReplaced,
+    MeterSpell,
+    RejectedMessage,
+    RelayCommandRow,
+)
 
 
 def _insert_ignoring_duplicates(db: SqlConnection, table: Table) -> Any:
@@ -43,7 +54,8 @@ class SqlMeterData:
                 accounts.c.sanctioned_load_w,
             )
             .join(accounts, accounts.c.account_id == meters.c.account_id)
-            .where(meters.c.meter_id.in_(sorted(meter_ids)), meters.c.removed_at.is_(None))
+            # a removed meter's late messages (its final read) still belong to its account
+            .where(meters.c.meter_id.in_(sorted(meter_ids)))
         ).all()
         return {
             r.meter_id: MeterInfo(r.meter_id, r.account_id, r.discom, r.sanctioned_load_w)
@@ -133,6 +145,185 @@ class SqlMeterData:
                     for r in rejections
                 ],
             )
+
+    # -- read back for VEE (services/meter_usage.py) ------------------------------------------
+
+    def metered_accounts(self) -> list[MeteredAccount]:
+        in_service = meters.alias("in_service")
+        rows = self._db.execute(
+            select(
+                accounts.c.account_id,
+                accounts.c.category,
+                accounts.c.discom,
+                accounts.c.sanctioned_load_w,
+                accounts.c.migrated_at,
+                meters.c.meter_id,
+                meters.c.installed_at,
+                meters.c.removed_at,
+            )
+            .join(meters, meters.c.account_id == accounts.c.account_id)
+            .where(
+                accounts.c.migrated_at.is_not(None),
+                exists().where(
+                    in_service.c.account_id == accounts.c.account_id,
+                    in_service.c.removed_at.is_(None),
+                ),
+            )
+            .order_by(accounts.c.account_id, meters.c.installed_at, meters.c.meter_id)
+        ).all()
+        spells: dict[str, list[MeterSpell]] = {}
+        found: dict[str, Any] = {}
+        for row in rows:
+            found.setdefault(row.account_id, row)
+            spells.setdefault(row.account_id, []).append(
+                MeterSpell(row.meter_id, row.installed_at, row.removed_at)
+            )
+        return [
+            MeteredAccount(
+                account_id,
+                row.category,
+                row.discom,
+                row.sanctioned_load_w,
+                row.migrated_at,
+                tuple(spells[account_id]),
+            )
+            for account_id, row in found.items()
+        ]
+
+    def register_reads(
+        self, meter_ids: Collection[str], start: datetime, end: datetime
+    ) -> list[RegisterRead]:
+        if not meter_ids:
+            return []
+        rows = self._db.execute(
+            select(
+                register_reads.c.meter_id,
+                register_reads.c.read_at,
+                register_reads.c.import_wh,
+                register_reads.c.max_demand_w,
+                register_reads.c.received_at,
+                register_reads.c.meter_time,
+            )
+            .where(
+                register_reads.c.meter_id.in_(sorted(meter_ids)),
+                register_reads.c.read_at >= start,
+                register_reads.c.read_at < end,
+            )
+            .order_by(register_reads.c.meter_id, register_reads.c.read_at)
+        ).all()
+        return [
+            RegisterRead(
+                r.meter_id, r.read_at, int(r.import_wh), r.max_demand_w, r.received_at, r.meter_time
+            )
+            for r in rows
+        ]
+
+    def meter_replacements(self, meter_ids: Collection[str]) -> list[MeterReplaced]:
+        if not meter_ids:
+            return []
+        rows = self._db.execute(
+            select(
+                meter_events.c.meter_id, meter_events.c.occurred_at, meter_events.c.final_import_wh
+            )
+            .where(
+                meter_events.c.meter_id.in_(sorted(meter_ids)),
+                meter_events.c.kind == EventKind.METER_REPLACED.value,
+                meter_events.c.final_import_wh.is_not(None),
+            )
+            .order_by(meter_events.c.meter_id, meter_events.c.occurred_at)
+        ).all()
+        return [MeterReplaced(r.meter_id, r.occurred_at, int(r.final_import_wh)) for r in rows]
+
+    def interval_blocks(
+        self, meter_ids: Collection[str], start: datetime, end: datetime
+    ) -> dict[str, list[Block]]:
+        if not meter_ids:
+            return {}
+        rows = self._db.execute(
+            select(interval_blocks)
+            .where(
+                interval_blocks.c.meter_id.in_(sorted(meter_ids)),
+                interval_blocks.c.block_start >= start,
+                interval_blocks.c.block_start < end,
+            )
+            .order_by(interval_blocks.c.meter_id, interval_blocks.c.block_start)
+        ).all()
+        blocks: dict[str, list[Block]] = {}
+        for r in rows:
+            blocks.setdefault(r.meter_id, []).append(Block(r.block_start, r.minutes, r.import_wh))
+        return blocks
+
+    def put_daily_usage(self, rows: list[DailyUsageRow]) -> None:
+        if not rows:
+            return
+        dialect = sqlite if self._db.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(daily_usage)
+        replaced = {
+            column.name: statement.excluded[column.name]
+            for column in daily_usage.columns
+            if not column.primary_key
+        }
+        self._db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[daily_usage.c.account_id, daily_usage.c.usage_day], set_=replaced
+            ),
+            [
+                {
+                    "account_id": row.account_id,
+                    "usage_day": row.usage_day,
+                    "meter_id": row.meter_id,
+                    "used_wh": row.used_wh,
+                    "method": row.method.value,
+                    "opening_wh": row.opening_wh,
+                    "closing_wh": row.closing_wh,
+                    "max_demand_w": row.max_demand_w,
+                    "band_wh": dict(row.band_wh),
+                    "flags": list(row.flags),
+                    "note": row.note,
+                    "computed_at": row.computed_at,
+                }
+                for row in rows
+            ],
+        )
+
+    def daily_usage_on(self, day: date) -> list[DailyUsageRow]:
+        rows = self._db.execute(
+            select(daily_usage)
+            .where(daily_usage.c.usage_day == day)
+            .order_by(daily_usage.c.account_id)
+        ).all()
+        return [_usage_row(row) for row in rows]
+
+    def daily_usage_of(
+        self, account_id: str, first_day: date, last_day: date
+    ) -> list[DailyUsageRow]:
+        rows = self._db.execute(
+            select(daily_usage)
+            .where(
+                daily_usage.c.account_id == account_id,
+                daily_usage.c.usage_day >= first_day,
+                daily_usage.c.usage_day <= last_day,
+            )
+            .order_by(daily_usage.c.usage_day)
+        ).all()
+        return [_usage_row(row) for row in rows]
+
+
+def _usage_row(row: Any) -> DailyUsageRow:
+    return DailyUsageRow(
+        account_id=row.account_id,
+        usage_day=row.usage_day,
+        meter_id=row.meter_id,
+        used_wh=int(row.used_wh),
+        method=UsageMethod(row.method),
+        opening_wh=None if row.opening_wh is None else int(row.opening_wh),
+        closing_wh=None if row.closing_wh is None else int(row.closing_wh),
+        max_demand_w=row.max_demand_w,
+        band_wh={str(band): int(wh) for band, wh in row.band_wh.items()},
+        flags=tuple(row.flags),
+        note=row.note,
+        computed_at=row.computed_at,
+    )
 
 
 class SqlRelayCommands:

@@ -265,6 +265,30 @@ class SqlConnections:
             .values(migrated_at=at, arrears_plan=_plan_to_json(plan))
         )
 
+    def replace_meter(
+        self, account_id: str, old_meter_id: str, new_meter_id: str, at: datetime
+    ) -> None:
+        retired = self._db.execute(
+            update(meters)
+            .where(
+                meters.c.meter_id == old_meter_id,
+                meters.c.account_id == account_id,
+                meters.c.removed_at.is_(None),
+            )
+            .values(removed_at=at)
+        )
+        if retired.rowcount != 1:
+            raise NotFound(f"meter {old_meter_id} is not in service on account {account_id}")
+        try:
+            with self._db.begin_nested():
+                self._db.execute(
+                    insert(meters).values(
+                        meter_id=new_meter_id, account_id=account_id, installed_at=at
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyExists(f"meter {new_meter_id} is already installed") from None
+
 
 class SqlLedger:
     def __init__(self, connection: SqlConnection) -> None:

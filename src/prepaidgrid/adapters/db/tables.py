@@ -329,3 +329,35 @@ relay_commands = Table(
     ),
 )
 Index("ix_relay_commands_due", relay_commands.c.status, relay_commands.c.next_attempt_at)
+
+# ---------------------------------------------------------------- daily consumption (VEE)
+daily_usage = Table(
+    "daily_usage",
+    metadata,
+    # One IST day of one account as billing takes it (services/meter_usage.py). A recompute
+    # replaces the row until the day is billed; from then on daily_charges holds what was
+    # billed and a later true-up posts the difference.
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("usage_day", Date, primary_key=True),
+    Column("meter_id", String(40), nullable=False),  # the meter serving at the day's end
+    Column("used_wh", BigInteger, nullable=False),
+    Column("method", String(12), nullable=False),
+    # The connection's continuous register at the two midnights, if known (across a swap:
+    # the first meter of the window's scale, lifted by the final registers it handed on).
+    Column("opening_wh", BigInteger, nullable=True),
+    Column("closing_wh", BigInteger, nullable=True),
+    Column("max_demand_w", Integer, nullable=False),  # highest MD register read in the day
+    Column("band_wh", JSON, nullable=False),  # {time-of-day band: Wh}; {} without bands
+    Column("flags", JSON, nullable=False),  # ["clock_skew", "spike", ...] found that day
+    Column("note", Text, nullable=False),
+    Column("computed_at", Instant, nullable=False),
+    CheckConstraint("used_wh >= 0", name="used_nonnegative"),
+    CheckConstraint("max_demand_w >= 0", name="demand_nonnegative"),
+    CheckConstraint("method IN ('actual', 'average', 'fallback', 'apportioned')", name="method"),
+    CheckConstraint(
+        "method <> 'actual' OR (opening_wh IS NOT NULL AND closing_wh IS NOT NULL"
+        " AND used_wh = closing_wh - opening_wh)",
+        name="actual_is_measured",
+    ),
+)
+Index("ix_daily_usage_day", daily_usage.c.usage_day)

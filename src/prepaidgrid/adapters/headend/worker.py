@@ -51,6 +51,7 @@ def broker_address(url: str) -> tuple[str, int]:
 @dataclass
 class WorkerStats:
     received: int = 0
+    processed: int = 0  # messages whose batch is committed (stored, duplicate or rejected)
     readings: int = 0
     events: int = 0
     acks: int = 0
@@ -132,14 +133,18 @@ class HeadEndWorker:
                 next_commands = time.monotonic() + self.config.command_seconds
 
     def _take_batch(self) -> list[tuple[int, int, Received]]:
-        batch: list[tuple[int, int, Received]] = []
-        deadline = time.monotonic() + self.config.flush_seconds
+        """Wait up to flush_seconds for a first message, then take whatever else is queued.
+
+        Never waiting for a full batch matters: the broker holds back further deliveries
+        until we acknowledge (its in-flight window), and we acknowledge only after commit.
+        """
+        try:
+            batch = [self._inbox.get(timeout=self.config.flush_seconds)]
+        except queue.Empty:
+            return []
         while len(batch) < self.config.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
             try:
-                batch.append(self._inbox.get(timeout=remaining))
+                batch.append(self._inbox.get_nowait())
             except queue.Empty:
                 break
         return batch
@@ -155,6 +160,7 @@ class HeadEndWorker:
         for mid, qos, _ in batch:  # only now: the batch is committed
             if qos > 0:
                 self._client.ack(mid, qos)
+        self.stats.processed += len(batch)
 
     def _send_commands(self) -> None:
         try:
