@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) prepaidgrid.db .pytest_cache .mypy_cache .ruff_cache

@@ -90,7 +90,7 @@ OPENING_DAYS = {
     RechargeHabit.LATE: 1,
     RechargeHabit.NEVER: 1,
 }
-CATCH_UP_SECONDS = 300.0
+CATCH_UP_SECONDS = 120.0
 
 Progress = Callable[[datetime, str], None]
 
@@ -285,7 +285,8 @@ class Simulation:
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"the head-end is {behind:,} messages behind after "
-                    f"{CATCH_UP_SECONDS:.0f} s: is the broker up?"
+                    f"{CATCH_UP_SECONDS:.0f} s: is the broker up, and does it queue without limits "
+                    "(Mosquitto: max_queued_messages 0; see docs/deployment.md)?"
                 )
             await asyncio.sleep(0.05)
 
