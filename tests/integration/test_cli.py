@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,17 @@ def test_the_demo_plays_a_month_and_the_ledger_verifies(tmp_path: Path) -> None:
     assert "CUT (relay open)" in out
     assert "restored (relay closed)" in out
     assert "Mon 14 Jul 10:00" in out  # Friday-night reversal waits for Monday's window
+
+
+def test_the_default_demo_runs_the_simulated_city_on_the_embedded_broker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo writes its SMS log in the working folder
+    code, out, err = run(
+        "demo", "--db", f"sqlite:///{tmp_path / 'city.db'}", "--days", "3", "--scale", "0.0005"
+    )
+
+    assert code == 0, out + err
+    assert "embedded" in out
+    assert "all invariants hold" in out
+    assert re.search(r"rejected\s*│\s*none", out), out
