@@ -155,6 +155,8 @@ class Simulation:
         self.billing_totals: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         self.swaps_done: set[str] = set()
+        # the scenario's meter replacements, so that each tick need not scan every consumer
+        self.swaps_pending = [c for c in self.scenario.consumers if c.meter.replacement]
         self.sms_sent = 0
         self.report = SimulationReport(
             config.scenario, config.scale, config.days, config.mqtt_url or "embedded"
@@ -293,16 +295,16 @@ class Simulation:
     def _register_swaps(self, now: datetime) -> None:
         """The field crew's swap is registered just before the meter is changed, so that
         the new meter's first message is never refused as unknown."""
-        for consumer in self.scenario.consumers:
+        for consumer in list(self.swaps_pending):
             swap = consumer.meter.replacement
-            if swap is None or consumer.account_id in self.swaps_done:
-                continue
+            assert swap is not None
             if now + TICK >= self.scenario.starts_at + swap.after:
                 replace_meter(
                     ReplaceMeter(consumer.account_id, consumer.meter.meter_id, swap.new_meter_id),
                     self.app.uow(),
                     self.clock,
                 )
+                self.swaps_pending.remove(consumer)
                 self.swaps_done.add(consumer.account_id)
 
     def _bill(self, day: date) -> None:
@@ -377,7 +379,7 @@ class Simulation:
         report, engine = self.report, self.app.engine
         with engine.connect() as db:
 
-            def grouped(column: Any, table: Any = None) -> dict[str, int]:
+            def grouped(column: Any) -> dict[str, int]:
                 query = select(column, func.count()).group_by(column)
                 return {str(k): int(v) for k, v in db.execute(query)}
 
