@@ -11,8 +11,13 @@ The messages come from the Patna scenario's simulated meters, stepped --hours ah
 anything is timed. A separate process publishes them at QoS 1, so that it takes no GIL from
 the side measured, and keeps at most --window of them unacknowledged by that side: Mosquitto
 silently drops QoS 1 messages beyond a client's queue (max_queued_messages, 1000 by default),
-and a benchmark that loses messages measures nothing. With a broker configured without
-limits, --window 0 publishes open loop, as meters do.
+and a benchmark that loses messages measures nothing. The default window is what the broker
+lets through without queueing: on MQTT 5 each worker's Receive Maximum (two batches), on
+3.1.1 (the embedded broker) the 1000 of the queue. With a broker configured without limits,
+--window 0 publishes open loop, as meters do.
+
+The workers subscribe to every DISCOM's topics (as the head-end does): never run two of these
+benchmarks against one broker at the same time.
 
 Mosquitto's workers run in processes of their own, as deployments scale out (the GIL); the
 embedded broker's one worker runs in this process beside it, as the zero-setup CLI does.
@@ -46,6 +51,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -105,8 +112,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="head-end workers on Mosquitto")
     parser.add_argument("--batch-size", type=int, default=WorkerConfig.batch_size)
     parser.add_argument("--flush-seconds", type=float, default=WorkerConfig.flush_seconds)
-    parser.add_argument("--window", type=int, default=1000, help="0: publish open loop")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="default: what the workers take in flight; 0: open loop",
+    )
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument(
+        "--mqtt-version",
+        type=int,
+        choices=(3, 5),
+        default=5,
+        help="the Mosquitto workers' protocol (3 = 3.1.1: the broker's in-flight limit rules)",
+    )
     parser.add_argument(
         "--worker-threads", action="store_true", help="Mosquitto's workers as threads, here"
     )
@@ -123,25 +142,29 @@ def run(
     workers: int = 2,
     batch_size: int = WorkerConfig.batch_size,
     flush_seconds: float = WorkerConfig.flush_seconds,
-    window: int = 1000,
+    window: int | None = None,
     skip_embedded: bool = False,
     worker_threads: bool = False,
+    mqtt_version: int = 5,
 ) -> dict[str, Any]:
     """Time both legs; `mqtt_url=None` skips the Mosquitto leg."""
     started = time.perf_counter()
     workload = simulate(meters, hours)
     generate_s = time.perf_counter() - started
     tag = uuid.uuid4().hex[:6]  # this run's DISCOMs, meter ids and client ids
-    legs: list[tuple[str, str | None, int, bool]] = []
-    if not skip_embedded:  # one worker (no shared subscriptions), beside its broker
-        legs.append(("embedded", None, 1, False))
+    legs: list[tuple[str, str | None, int, bool, int]] = []
+    if not skip_embedded:  # one worker (no shared subscriptions, MQTT 3.1.1), beside its broker
+        legs.append(("embedded", None, 1, False, 3))
     if mqtt_url is not None:
-        legs.append(("mosquitto", mqtt_url, workers, not worker_threads))
+        legs.append(("mosquitto", mqtt_url, workers, not worker_threads, mqtt_version))
     brokers: dict[str, dict[str, Any]] = {}
     database = None
-    for index, (name, url, worker_count, processes) in enumerate(legs):
+    for index, (name, url, worker_count, processes, version) in enumerate(legs):
         key = f"b{tag}{index}"
-        leg = Leg(name, key, worker_count, processes, batch_size, flush_seconds, window)
+        leg_window = default_window(worker_count, batch_size, version) if window is None else window
+        leg = Leg(
+            name, key, worker_count, processes, batch_size, flush_seconds, leg_window, version
+        )
         with leg_database(db_url, leg.key) as engine, broker_url(url) as address:
             brokers[name] = run_leg(leg, address, engine, workload)
             database = engine.dialect.name
@@ -157,7 +180,6 @@ def run(
         "events": workload.expected.events,
         "batch_size": batch_size,
         "flush_seconds": flush_seconds,
-        "window": window,
         "generate_s": round(generate_s, 2),
         "brokers": brokers,
         "target_ratio_on_mosquitto": TARGET_RATIO,
@@ -225,6 +247,7 @@ class Leg:
     batch_size: int
     flush_seconds: float
     window: int
+    mqtt_version: int  # the head-end workers' protocol: 5, or 3 (3.1.1) for amqtt
 
     @property
     def discom(self) -> str:
@@ -244,6 +267,13 @@ class Leg:
 # -- one broker: setup, floor, pipeline -----------------------------------------------------------
 
 
+def default_window(workers: int, batch_size: int, mqtt_version: int) -> int:
+    """Messages the broker hands the workers without queueing any (see the module doc)."""
+    if mqtt_version == 5:
+        return workers * WorkerConfig("mqtt://unused", batch_size=batch_size).receive_maximum
+    return 1000
+
+
 def run_leg(leg: Leg, url: str, engine: Engine, workload: Workload) -> dict[str, Any]:
     started = time.perf_counter()
     install_meters(engine, leg, workload)
@@ -258,7 +288,9 @@ def run_leg(leg: Leg, url: str, engine: Engine, workload: Workload) -> dict[str,
     return {
         "url": url,
         "workers": leg.workers,
+        "window": leg.window,
         "worker_mode": "process" if leg.worker_processes else "thread",
+        "worker_mqtt_version": "5" if leg.mqtt_version == 5 else "3.1.1",
         "setup_s": round(setup_s, 2),
         "floor_seconds": round(floor_s, 3),
         "floor_runs_msgs_per_s": [round(expected.messages / s, 1) for s in floors],
@@ -316,7 +348,7 @@ def time_floor(leg: Leg, url: str, messages: Sequence[Encoded], run: int) -> flo
     """Seconds from the first publish until a bare subscriber has every message."""
     with (
         Publisher(url, f"{leg.key}-pub-floor{run}", messages, leg.window) as publisher,
-        _connected(url, f"{leg.key}-floor", clean=True) as subscriber,
+        _connected(url, f"{leg.key}-floor", clean=True, version=leg.mqtt_version) as subscriber,
     ):
         consumed, subscribed = publisher.consumed, threading.Event()
 
@@ -338,7 +370,14 @@ def time_pipeline(
     """Seconds from the first publish until the workers have committed every message."""
     group = None if leg.workers == 1 else f"g{leg.key}"  # unique: other runs' workers keep out
     configs = [
-        WorkerConfig(url, f"{leg.key}-headend-{n}", group, leg.batch_size, leg.flush_seconds)
+        WorkerConfig(
+            url,
+            f"{leg.key}-headend-{n}",
+            group,
+            leg.batch_size,
+            leg.flush_seconds,
+            mqtt_version=leg.mqtt_version,
+        )
         for n in range(leg.workers)
     ]
     clock_at = workload.starts_at + timedelta(days=30)
@@ -352,7 +391,7 @@ def time_pipeline(
     try:
         with Publisher(url, f"{leg.key}-pub", messages, leg.window) as publisher:
             for config in configs:  # subscribed before the first publish: nothing is missed
-                prime_session(url, config.client_id, group)
+                prime_session(url, config.client_id, group, leg.mqtt_version)
             for worker in workers:
                 worker.start()
             time.sleep(0.5)  # connected; the clock starts at the first publish
@@ -372,7 +411,7 @@ def time_pipeline(
     finally:
         stats = [worker.stop() for worker in workers]
         for config in configs:
-            forget_session(url, config.client_id)
+            forget_session(url, config.client_id, leg.mqtt_version)
     return seconds, {
         "batches": sum(s.batches for s in stats),
         "duplicates": sum(s.duplicates for s in stats),
@@ -453,8 +492,9 @@ def serve(
     worker = WorkerThread(config, engine, clock_at)
     worker.start()
     ready.set()
-    while not stop.wait(0.002):
+    while not stop.is_set():  # a cheap poll: a timed multiprocessing wait costs the GIL
         processed.value = worker.processed
+        time.sleep(0.005)
     report.send(worker.stop())
     engine.dispose()
 
@@ -568,9 +608,9 @@ def publish(
     client.loop_stop()
 
 
-def prime_session(url: str, client_id: str, group: str | None) -> None:
+def prime_session(url: str, client_id: str, group: str | None, version: int) -> None:
     """The worker's persistent session and subscription, made before anything is published."""
-    with _connected(url, client_id, clean=False) as client:
+    with _connected(url, client_id, clean=False, version=version) as client:
         subscribed = threading.Event()
         client.on_subscribe = lambda *_args: subscribed.set()
         client.subscribe([(f, 1) for f in uplink_subscriptions(group)])
@@ -578,19 +618,29 @@ def prime_session(url: str, client_id: str, group: str | None) -> None:
             raise RuntimeError(f"no SUBACK from {url} for {client_id}")
 
 
-def forget_session(url: str, client_id: str) -> None:
+def forget_session(url: str, client_id: str, version: int) -> None:
     """A clean-session connect discards the worker's session: the broker keeps nothing."""
-    with _connected(url, client_id, clean=True):
+    with _connected(url, client_id, clean=True, version=version):
         pass
 
 
 @contextmanager
-def _connected(url: str, client_id: str, *, clean: bool) -> Iterator[mqtt.Client]:
+def _connected(url: str, client_id: str, *, clean: bool, version: int) -> Iterator[mqtt.Client]:
+    """A stock paho client. On MQTT 5 it announces the largest Receive Maximum, so the broker
+    never holds messages back for it, and a persistent session lasts a day."""
     host, port = broker_address(url)
     connected = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean)
-    client.on_connect = lambda *_args: connected.set()
-    client.connect(host, port)
+    if version == 5:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.ReceiveMaximum = 65535
+        properties.SessionExpiryInterval = 0 if clean else 24 * 3600
+        client.on_connect = lambda *_args: connected.set()
+        client.connect(host, port, clean_start=clean, properties=properties)
+    else:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean)
+        client.on_connect = lambda *_args: connected.set()
+        client.connect(host, port)
     client.loop_start()
     try:
         if not connected.wait(10):

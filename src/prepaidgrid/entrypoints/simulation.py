@@ -249,6 +249,7 @@ class Simulation:
                 url,
                 client_id=f"prepaidgrid-sim-headend-{run_id}",
                 shared_group=None if self.config.mqtt_url is None else "sim-headend",
+                mqtt_version=3 if self.config.mqtt_url is None else 5,  # amqtt: 3.1.1 only
                 command_seconds=0.2,
             ),
             self.app.new_uow,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection as SqlConnection
@@ -39,6 +40,70 @@ def _insert_ignoring_duplicates(db: SqlConnection, table: Table) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
+# -- the ingest hot path: straight to the driver ---------------------------------------------
+# SQLAlchemy's executemany processes every parameter of every row in Python (a third of the
+# ingest time in bench/ingest.py's profile). Uplinks arrive in batches of hundreds, so the
+# hot inserts render their SQL once and hand the driver plain tuples.
+
+MULTI_ROW_LIMIT = 500  # rows per INSERT ... VALUES (...), (...) RETURNING statement
+
+
+def _sqlite_instant(value: datetime) -> str:
+    """What UtcDateTime stores on SQLite: naive UTC, always with microseconds."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: store aware UTC instants only")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _pg_instant(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: store aware UTC instants only")
+    return value
+
+
+def _instant_for(db: SqlConnection) -> Callable[[datetime], Any]:
+    return _sqlite_instant if db.dialect.name == "sqlite" else _pg_instant
+
+
+@cache
+def _insert_sql(
+    dialect: str, table: str, columns: tuple[str, ...], rows: int = 1, returning: str = ""
+) -> str:
+    mark = "?" if dialect == "sqlite" else "%s"
+    one = "(" + ", ".join([mark] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        + ", ".join([one] * rows)
+        + " ON CONFLICT DO NOTHING"
+    )
+    return f"{sql} RETURNING {returning}" if returning else sql
+
+
+def _insert_new(
+    db: SqlConnection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING of many rows (one executemany)."""
+    if rows:
+        db.exec_driver_sql(_insert_sql(db.dialect.name, table.name, columns), list(rows))
+
+
+def _insert_new_returning(
+    db: SqlConnection,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    returning: str,
+) -> list[tuple[Any, ...]]:
+    """The rows actually inserted (not the duplicates), as multi-row INSERT ... RETURNING."""
+    inserted: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), MULTI_ROW_LIMIT):
+        chunk = rows[start : start + MULTI_ROW_LIMIT]
+        sql = _insert_sql(db.dialect.name, table.name, columns, len(chunk), returning)
+        flat = tuple(value for row in chunk for value in row)
+        inserted.extend(tuple(r) for r in db.exec_driver_sql(sql, flat).all())
+    return inserted
+
+
 class SqlMeterData:
     def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
@@ -65,51 +130,59 @@ class SqlMeterData:
     def record_messages(
         self, keys: list[tuple[str, str, str]], received_at: datetime
     ) -> set[tuple[str, str]]:
-        if not keys:
-            return set()
-        statement = _insert_ignoring_duplicates(self._db, meter_messages).returning(
-            meter_messages.c.meter_id, meter_messages.c.msg_id
+        at = _instant_for(self._db)(received_at)
+        rows = _insert_new_returning(
+            self._db,
+            meter_messages,
+            ("meter_id", "msg_id", "channel", "received_at"),
+            [(m, i, c, at) for m, i, c in keys],
+            returning="meter_id, msg_id",
         )
-        rows = self._db.execute(
-            statement,
-            [
-                {"meter_id": m, "msg_id": i, "channel": c, "received_at": received_at}
-                for m, i, c in keys
-            ],
-        ).all()
         return {(row[0], row[1]) for row in rows}
 
     def add_reads(self, readings: list[Reading], received_at: datetime) -> int:
-        if not readings:
-            return 0
-        reads = [
-            {
-                "meter_id": r.meter_id,
-                "read_at": r.read_at,
-                "kind": r.kind.value,
-                "import_wh": r.import_wh,
-                "import_vah": r.import_vah,
-                "max_demand_w": r.max_demand_w,
-                "meter_time": r.meter_time,
-                "received_at": received_at,
-                "msg_id": r.msg_id,
-            }
-            for r in readings
-        ]
-        self._db.execute(_insert_ignoring_duplicates(self._db, register_reads), reads)
-        blocks = [
-            {
-                "meter_id": r.meter_id,
-                "block_start": b.start,
-                "minutes": b.minutes,
-                "import_wh": b.import_wh,
-            }
-            for r in readings
-            for b in r.blocks
-        ]
-        if blocks:
-            self._db.execute(_insert_ignoring_duplicates(self._db, interval_blocks), blocks)
-        return len(reads)
+        instant = _instant_for(self._db)
+        at = instant(received_at)
+        _insert_new(
+            self._db,
+            register_reads,
+            (
+                "meter_id",
+                "read_at",
+                "kind",
+                "import_wh",
+                "import_vah",
+                "max_demand_w",
+                "meter_time",
+                "received_at",
+                "msg_id",
+            ),
+            [
+                (
+                    r.meter_id,
+                    instant(r.read_at),
+                    r.kind.value,
+                    r.import_wh,
+                    r.import_vah,
+                    r.max_demand_w,
+                    instant(r.meter_time),
+                    at,
+                    r.msg_id,
+                )
+                for r in readings
+            ],
+        )
+        _insert_new(
+            self._db,
+            interval_blocks,
+            ("meter_id", "block_start", "minutes", "import_wh"),
+            [
+                (r.meter_id, instant(b.start), b.minutes, b.import_wh)
+                for r in readings
+                for b in r.blocks
+            ],
+        )
+        return len(readings)
 
     def add_events(self, events: list[Event], received_at: datetime) -> int:
         if not events:

@@ -4,9 +4,14 @@
     flusher thread: batch --> ingest_uplinks (one transaction) --> commit --> PUBACK each
     every second: outbox --> command log --> publish due commands (QoS 1)
 
-Manual acknowledgements and a persistent session (fixed client id, clean_session off) are
+Manual acknowledgements and a persistent session (fixed client id, no clean start) are
 what make a SIGKILL safe: whatever was not committed was not acknowledged, so the broker
 delivers it again when the worker (or its replacement with the same id) reconnects.
+
+MQTT 5 by default, for one reason above all: the worker announces its Receive Maximum, so
+the broker may have a whole batch in flight while it waits for our acknowledgements. Over
+3.1.1 the broker's own limit applies (Mosquitto's max_inflight_messages, 20 by default),
+which caps every transaction at 20 messages. The embedded amqtt broker speaks 3.1.1 only.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from prepaidgrid.domain.meter_protocol import (
     Command,
@@ -46,6 +54,50 @@ def broker_address(url: str) -> tuple[str, int]:
     if parsed.scheme not in ("mqtt", "tcp") or not parsed.hostname:
         raise ValueError(f"MQTT URL must look like mqtt://host:port, got {url!r}")
     return parsed.hostname, parsed.port or 1883
+
+
+READ_AHEAD_BYTES = 64 * 1024
+
+
+class ReadAheadClient(mqtt.Client):
+    """paho, reading the socket 64 KiB at a time.
+
+    Stock paho reads every packet with three or more recv calls (the command byte, each
+    length byte, the body) and a select() before each packet; at thousands of small meter
+    messages a second that is most of a worker's network thread. This client reads ahead
+    into a buffer, serves paho's small reads from it, and keeps parsing while whole packets
+    are buffered. It overrides two private hooks of paho 2.x (`_sock_recv`, `loop_read`);
+    tests/integration/test_headend_mqtt.py covers it against Mosquitto.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_ahead = b""
+        self._read_at = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._read_at >= len(self._read_ahead):
+            data = super()._sock_recv(max(bufsize, READ_AHEAD_BYTES))
+            if not data:  # the connection is closed: paho handles the empty read
+                return data
+            self._read_ahead, self._read_at = data, 0
+        chunk = self._read_ahead[self._read_at : self._read_at + bufsize]
+        self._read_at += len(chunk)
+        return chunk
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while (
+            rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+            and self._sock is not None
+            and self._read_at < len(self._read_ahead)
+        ):
+            rc = super().loop_read(1)  # each call consumes at least one buffered byte
+        return rc
+
+    def _sock_close(self) -> None:
+        self._read_ahead, self._read_at = b"", 0  # never parse a dead connection's bytes
+        super()._sock_close()
 
 
 @dataclass
@@ -78,6 +130,14 @@ class WorkerConfig:
     batch_size: int = 500
     flush_seconds: float = 0.2
     command_seconds: float = 1.0
+    mqtt_version: int = 5  # 3 (meaning 3.1.1) for a broker without MQTT 5, like amqtt
+    session_expiry_seconds: int = 7 * 24 * 3600  # how long the broker keeps our session
+
+    @property
+    def receive_maximum(self) -> int:
+        """Deliveries the broker may have unacknowledged: two batches, so one fills while one
+        commits."""
+        return min(2 * self.batch_size, 65535)
 
 
 class HeadEndWorker:
@@ -95,13 +155,23 @@ class HeadEndWorker:
         self.stats = WorkerStats()
         self._inbox: queue.Queue[tuple[int, int, Received]] = queue.Queue()
         self._stop = threading.Event()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=config.client_id,
-            clean_session=False,
-            manual_ack=True,
-        )
-        self._client.max_inflight_messages_set(1000)
+        if config.mqtt_version not in (3, 5):
+            raise ValueError(f"mqtt_version must be 3 (3.1.1) or 5, got {config.mqtt_version}")
+        if config.mqtt_version == 5:
+            self._client: mqtt.Client = ReadAheadClient(
+                CallbackAPIVersion.VERSION2,
+                client_id=config.client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=True,
+            )
+        else:
+            self._client = ReadAheadClient(
+                CallbackAPIVersion.VERSION2,
+                client_id=config.client_id,
+                clean_session=False,
+                manual_ack=True,
+            )
+        self._client.max_inflight_messages_set(1000)  # our own publishes (relay commands)
         self._client.max_queued_messages_set(0)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
@@ -178,7 +248,13 @@ class HeadEndWorker:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> HeadEndWorker:
         host, port = broker_address(self.config.mqtt_url)
-        self._client.connect(host, port, keepalive=30)
+        if self.config.mqtt_version == 5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.ReceiveMaximum = self.config.receive_maximum
+            properties.SessionExpiryInterval = self.config.session_expiry_seconds
+            self._client.connect(host, port, keepalive=30, clean_start=False, properties=properties)
+        else:
+            self._client.connect(host, port, keepalive=30)
         self._client.loop_start()
         self._flusher.start()
         return self
