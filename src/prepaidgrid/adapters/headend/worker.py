@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -85,10 +85,10 @@ class ReadAheadClient(mqtt.Client):
         self._read_at += len(chunk)
         return chunk
 
-    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         rc = super().loop_read(max_packets)
         while (
-            rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+            rc == MQTTErrorCode.MQTT_ERR_SUCCESS
             and self._sock is not None
             and self._read_at < len(self._read_ahead)
         ):
