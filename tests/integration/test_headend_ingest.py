@@ -38,6 +38,32 @@ def test_duplicates_and_redeliveries_are_stored_once(engine: Engine) -> None:
     assert count(engine, "interval_blocks") == 20
 
 
+def test_a_large_batch_with_repeats_inside_it_stores_each_message_and_read_once(
+    engine: Engine,
+) -> None:
+    """Past one multi-row statement (500 rows), with a redelivery and a re-sent read time
+    inside the same batch; what is stored reads back as the instants that were sent."""
+    meters = install_meters(engine, 3)
+    readings = [reading(m, n) for m in meters for n in range(200)]
+    repeats = [readings[7], dataclasses.replace(readings[450], msg_id="late-resend")]
+    clock = SettableClock(START)
+
+    result = ingest_uplinks(
+        [received(r) for r in readings + repeats], SqlUnitOfWork(engine), clock, POLICIES
+    )
+
+    assert result.duplicates == 1  # the same (meter, msg_id): absorbed by meter_messages
+    assert count(engine, "meter_messages") == 601
+    assert count(engine, "register_reads") == 600  # the same (meter, read_at): one read
+    assert count(engine, "interval_blocks") == 600
+    with SqlUnitOfWork(engine) as uow:
+        stored = uow.meter_data.register_reads(
+            [meters[0]], START, START + timedelta(days=3)
+        )
+    assert [r.read_at for r in stored] == [r.read_at for r in readings[:200]]
+    assert [r.import_wh for r in stored] == [r.import_wh for r in readings[:200]]
+
+
 def test_a_new_message_id_for_a_known_read_time_does_not_double_the_read(engine: Engine) -> None:
     meter = install_meters(engine, 1)[0]
     original = reading(meter, 0)

@@ -108,9 +108,12 @@ def ingest_uplinks(
         acks: list[Ack] = []
         for received in fresh:
             message = received.message
-            if (_meter(message), _msg_id(message)) not in new:
+            key = (_meter(message), _msg_id(message))
+            if key not in new:  # stored before, or a second copy within this batch
                 result.duplicates += 1
-            elif isinstance(message, Reading):
+                continue
+            new.discard(key)
+            if isinstance(message, Reading):
                 readings.append(message)
             elif isinstance(message, Event):
                 events.append(message)

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+from sqlalchemy import BigInteger, Integer, String, Table, and_, exists, or_, select, update
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import Table, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from prepaidgrid.adapters.db.tables import (
+    UtcDateTime,
     accounts,
     daily_usage,
     interval_blocks,
@@ -79,11 +80,40 @@ def _insert_sql(
     return f"{sql} RETURNING {returning}" if returning else sql
 
 
+def _pg_array_type(table: Table, column: str) -> str:
+    kind = table.c[column].type
+    if isinstance(kind, UtcDateTime):
+        return "timestamptz[]"
+    if isinstance(kind, BigInteger):
+        return "int8[]"
+    if isinstance(kind, Integer):
+        return "int4[]"
+    if isinstance(kind, String):
+        return "text[]"
+    raise TypeError(f"no array type for {table.name}.{column} ({kind})")
+
+
+@cache
+def _pg_unnest_sql(table: Table, columns: tuple[str, ...], returning: str = "") -> str:
+    """PostgreSQL: one statement for any number of rows, each column one array parameter."""
+    arrays = ", ".join(f"%s::{_pg_array_type(table, c)}" for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+    )
+    return f"{sql} RETURNING {returning}" if returning else sql
+
+
 def _insert_new(
     db: SqlConnection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING of many rows (one executemany)."""
-    if rows:
+    """INSERT ... ON CONFLICT DO NOTHING of many rows: one executemany on SQLite, one
+    unnest() statement on PostgreSQL."""
+    if not rows:
+        return
+    if db.dialect.name == "postgresql":
+        db.exec_driver_sql(_pg_unnest_sql(table, columns), tuple(map(list, zip(*rows))))
+    else:
         db.exec_driver_sql(_insert_sql(db.dialect.name, table.name, columns), list(rows))
 
 
@@ -94,7 +124,12 @@ def _insert_new_returning(
     rows: Sequence[tuple[Any, ...]],
     returning: str,
 ) -> list[tuple[Any, ...]]:
-    """The rows actually inserted (not the duplicates), as multi-row INSERT ... RETURNING."""
+    """The rows actually inserted (not the duplicates)."""
+    if not rows:
+        return []
+    if db.dialect.name == "postgresql":
+        sql = _pg_unnest_sql(table, columns, returning)
+        return [tuple(r) for r in db.exec_driver_sql(sql, tuple(map(list, zip(*rows)))).all()]
     inserted: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), MULTI_ROW_LIMIT):
         chunk = rows[start : start + MULTI_ROW_LIMIT]
