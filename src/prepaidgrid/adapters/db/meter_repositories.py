@@ -104,6 +104,11 @@ def _pg_unnest_sql(table: Table, columns: tuple[str, ...], returning: str = "") 
     return f"{sql} RETURNING {returning}" if returning else sql
 
 
+def _as_arrays(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """Rows to one list per column (unnest's parameters)."""
+    return tuple(list(column) for column in zip(*rows, strict=True))
+
+
 def _insert_new(
     db: SqlConnection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
@@ -112,7 +117,7 @@ def _insert_new(
     if not rows:
         return
     if db.dialect.name == "postgresql":
-        db.exec_driver_sql(_pg_unnest_sql(table, columns), tuple(map(list, zip(*rows))))
+        db.exec_driver_sql(_pg_unnest_sql(table, columns), _as_arrays(rows))
     else:
         db.exec_driver_sql(_insert_sql(db.dialect.name, table.name, columns), list(rows))
 
@@ -129,7 +134,7 @@ def _insert_new_returning(
         return []
     if db.dialect.name == "postgresql":
         sql = _pg_unnest_sql(table, columns, returning)
-        return [tuple(r) for r in db.exec_driver_sql(sql, tuple(map(list, zip(*rows)))).all()]
+        return [tuple(r) for r in db.exec_driver_sql(sql, _as_arrays(rows)).all()]
     inserted: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), MULTI_ROW_LIMIT):
         chunk = rows[start : start + MULTI_ROW_LIMIT]
