@@ -57,9 +57,7 @@ def test_a_large_batch_with_repeats_inside_it_stores_each_message_and_read_once(
     assert count(engine, "register_reads") == 600  # the same (meter, read_at): one read
     assert count(engine, "interval_blocks") == 600
     with SqlUnitOfWork(engine) as uow:
-        stored = uow.meter_data.register_reads(
-            [meters[0]], START, START + timedelta(days=3)
-        )
+        stored = uow.meter_data.register_reads([meters[0]], START, START + timedelta(days=3))
     assert [r.read_at for r in stored] == [r.read_at for r in readings[:200]]
     assert [r.import_wh for r in stored] == [r.import_wh for r in readings[:200]]
 
