@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from prepaidgrid.entrypoints.cli_demo import demo
-from prepaidgrid.entrypoints.cli_headend import headend
+from prepaidgrid.entrypoints.cli_headend import headend, serve
 from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
 from prepaidgrid.entrypoints.cli_meterdata import bill_day, usage_app
 from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo)
 app.command("headend")(headend)
+app.command("serve")(serve)
 app.command("simulate")(simulate)
 app.command("bill-day")(bill_day)
 app.add_typer(usage_app, name="usage")

@@ -1,17 +1,37 @@
-"""`prepaidgrid headend`: run one head-end worker against a broker."""
+"""`prepaidgrid headend`: one head-end worker against a broker; `prepaidgrid serve`: the
+platform's long-lived parts, with the embedded broker unless a real one is configured."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import socket
 from typing import Annotated
 
 import typer
 
+from prepaidgrid.adapters.headend.broker import EMBEDDED_PORT, EmbeddedBroker
 from prepaidgrid.adapters.headend.worker import HeadEndWorker, WorkerConfig
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
 from prepaidgrid.entrypoints.cli_options import DbOption, app_for
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+SecondsOption = Annotated[
+    float | None, typer.Option(help="Stop after this many seconds (default: run until ^C).")
+]
+MqttVersionOption = Annotated[
+    int, typer.Option(help="5, or 3 for MQTT 3.1.1 (a broker without MQTT 5, like amqtt).")
+]
 
 
 @exits_on_domain_error
@@ -26,14 +46,61 @@ def headend(
     group: Annotated[
         str, typer.Option(help="Shared-subscription group; '' for a plain subscription.")
     ] = "headend",
-    seconds: Annotated[
-        float | None, typer.Option(help="Stop after this many seconds (default: run until ^C).")
-    ] = None,
+    seconds: SecondsOption = None,
+    mqtt_version: MqttVersionOption = 5,
     db: DbOption = None,
 ) -> None:
     """Consume meter messages (decode, dedupe, persist) and publish relay commands."""
     logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
     app = app_for(db)
-    config = WorkerConfig(mqtt_url, client_id, group or None)
+    config = WorkerConfig(mqtt_url, client_id, group or None, mqtt_version=mqtt_version)
     stats = HeadEndWorker(config, app.uow, app.clock, app.policies).run_for(seconds)
+    typer.echo(json.dumps(stats.__dict__, sort_keys=True))
+
+
+@exits_on_domain_error
+def serve(
+    mqtt_url: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt-url",
+            envvar="PREPAIDGRID_MQTT_URL",
+            help="A real broker (mqtt://host:port). Unset: an embedded broker is started.",
+        ),
+    ] = None,
+    broker_port: Annotated[
+        int, typer.Option(help="The embedded broker's port on 127.0.0.1.")
+    ] = EMBEDDED_PORT,
+    seconds: SecondsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Run the broker (embedded unless PREPAIDGRID_MQTT_URL names one) and the head-end.
+
+    Meters connect to the broker printed at start-up. The embedded broker speaks MQTT 3.1.1
+    without shared subscriptions, so it serves one head-end worker; a real broker gets an
+    MQTT 5 worker in the shared group "headend", and more workers can join it
+    (`prepaidgrid headend`)."""
+    logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
+    app = app_for(db)
+    if mqtt_url is not None:
+        config = WorkerConfig(mqtt_url, "prepaidgrid-headend-1", "headend")
+        typer.echo(f"serving: head-end on {mqtt_url} (MQTT 5, group headend)", err=True)
+        stats = HeadEndWorker(config, app.uow, app.clock, app.policies).run_for(seconds)
+        typer.echo(json.dumps(stats.__dict__, sort_keys=True))
+        return
+    if not port_is_free(broker_port):
+        typer.echo(
+            f"error: 127.0.0.1:{broker_port} is taken, so the embedded MQTT broker cannot "
+            f"start there. Is another broker running? Use it with --mqtt-url "
+            f"mqtt://127.0.0.1:{broker_port}, or pick another --broker-port.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    broker = EmbeddedBroker(port=broker_port).start()
+    try:
+        config = WorkerConfig(broker.url, "prepaidgrid-headend-1", None, mqtt_version=3)
+        typer.echo(f"serving: embedded MQTT broker on {broker.url}; head-end attached", err=True)
+        stats = HeadEndWorker(config, app.uow, app.clock, app.policies).run_for(seconds)
+    finally:
+        broker.stop()
     typer.echo(json.dumps(stats.__dict__, sort_keys=True))

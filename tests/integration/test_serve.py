@@ -1,0 +1,93 @@
+"""`prepaidgrid serve` as an operator starts it: no broker configured, so it brings its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from prepaidgrid.adapters.db.engine import make_engine
+from prepaidgrid.adapters.db.migrate import upgrade
+from prepaidgrid.adapters.headend.broker import free_port
+from prepaidgrid.domain.meter_protocol import encode_uplink
+from tests.integration.headend_support import count, install_meters, reading, wait_until
+
+pytestmark = pytest.mark.integration
+
+PREPAIDGRID = [sys.executable, "-m", "prepaidgrid.entrypoints.cli"]
+
+
+def serve(db_url: str, port: int, seconds: float) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PREPAIDGRID_MQTT_URL"}
+    return subprocess.Popen(
+        [
+            *PREPAIDGRID,
+            "serve",
+            "--db",
+            db_url,
+            "--broker-port",
+            str(port),
+            "--seconds",
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_serve_starts_the_embedded_broker_and_stores_what_meters_send(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    meter = install_meters(engine, 1)[0]
+    port = free_port()
+    process = serve(db_url, port, seconds=8)
+    try:
+        wait_until(lambda: listening(port), 15, "the embedded broker to listen")
+        meter_client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"meter-{meter}")
+        meter_client.connect("127.0.0.1", port)
+        meter_client.loop_start()
+        time.sleep(1.0)  # the head-end subscribes right after the broker starts
+        for n in range(3):
+            topic, payload = encode_uplink(reading(meter, n))
+            meter_client.publish(topic, payload, qos=1).wait_for_publish(5)
+        wait_until(lambda: count(engine, "register_reads") == 3, 10, "three reads stored")
+        meter_client.loop_stop()
+        meter_client.disconnect()
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert f"embedded MQTT broker on mqtt://127.0.0.1:{port}" in stderr
+    assert json.loads(stdout.strip().splitlines()[-1])["readings"] == 3
+    assert count(engine, "interval_blocks") == 3
+
+
+def test_serve_on_a_taken_port_says_what_to_do_and_exits_2(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    upgrade(make_engine(db_url))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        process = serve(db_url, port, seconds=5)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert f"127.0.0.1:{port} is taken" in stderr
+    assert "--mqtt-url" in stderr
+    assert "Traceback" not in stderr
