@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from typer.testing import CliRunner
 
 from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.migrate import (
@@ -27,14 +28,16 @@ from prepaidgrid.adapters.db.partitions import (
     include_name,
     month_of_partition,
     monthly_partitions,
+    months_ahead,
     next_month,
 )
 from prepaidgrid.adapters.db.tables import metadata
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.domain.meter_protocol import Block, Reading, decode_uplink, encode_uplink
 from prepaidgrid.domain.units import IST
+from prepaidgrid.entrypoints.cli import app
 from prepaidgrid.services.headend import Received, ingest_uplinks
-from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist
+from tests.conftest import database_url, fresh_postgres_schema, fresh_sqlite, ist
 from tests.integration.headend_support import POLICIES, START, count, install_meters, reading
 
 pytestmark = pytest.mark.integration
@@ -260,3 +263,29 @@ def test_schema_comparisons_that_skip_partitions_find_the_tables_the_code_uses(
         diff = compare_metadata(context, metadata)
 
     assert diff == []
+
+
+def test_months_ahead_counts_whole_months_across_the_year_end() -> None:
+    assert months_ahead(date(2026, 11, 29), 0) == date(2026, 11, 1)
+    assert months_ahead(date(2026, 11, 29), 2) == date(2027, 1, 1)
+    assert months_ahead(date(2026, 12, 31), 13) == date(2028, 1, 1)
+
+
+def test_db_partitions_prepares_the_coming_months_once(postgres: Engine) -> None:
+    url = database_url(postgres)
+    newest = month_of_partition(monthly_partitions_of(postgres)[-1])
+    today = datetime.now(IST).date()
+    ahead = 1 + (newest.year - today.year) * 12 + newest.month - today.month  # one past it
+
+    first = CliRunner().invoke(app, ["db", "partitions", "--ahead", str(ahead), "--db", url])
+    again = CliRunner().invoke(app, ["db", "partitions", "--ahead", str(ahead), "--db", url])
+
+    assert first.exit_code == 0, first.output
+    assert f"created: interval_blocks_{next_month(newest):%Y_%m}" in first.output
+    assert "created: none" in again.output
+    assert month_of_partition(monthly_partitions_of(postgres)[-1]) == next_month(newest)
+
+
+def monthly_partitions_of(engine: Engine) -> list[str]:
+    with engine.connect() as db:
+        return monthly_partitions(db)

@@ -11,8 +11,10 @@ from typing import Annotated
 
 import typer
 
+from prepaidgrid.adapters.db.partitions import ensure_interval_partitions, months_ahead
 from prepaidgrid.adapters.headend.broker import EMBEDDED_PORT, EmbeddedBroker
 from prepaidgrid.adapters.headend.worker import HeadEndWorker, WorkerConfig
+from prepaidgrid.domain.units import IST
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
 from prepaidgrid.entrypoints.cli_options import DbOption, app_for
 
@@ -82,6 +84,9 @@ def serve(
     (`prepaidgrid headend`)."""
     logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
     app = app_for(db)
+    today = app.clock.now().astimezone(IST).date()
+    if created := ensure_interval_partitions(app.engine, months_ahead(today, 2)):
+        typer.echo(f"created interval partitions: {', '.join(created)}", err=True)
     if mqtt_url is not None:
         config = WorkerConfig(mqtt_url, "prepaidgrid-headend-1", "headend")
         typer.echo(f"serving: head-end on {mqtt_url} (MQTT 5, group headend)", err=True)

@@ -151,3 +151,11 @@ def ensure_interval_partitions(
             if create_month_partition(db, month):
                 created.append(partition_name(month))
     return created
+
+
+def months_ahead(today: date, months: int) -> date:
+    """The first day of the month `months` after `today`'s (0: this month)."""
+    month = first_of_month(today)
+    for _ in range(months):
+        month = next_month(month)
+    return month
