@@ -53,7 +53,9 @@ def test_every_message_is_stored_once_and_every_division_is_there(
 ) -> None:
     simulation, report = simulated
 
-    assert report.messages_processed == report.messages_published > 10_000
+    # At least once: a meter that drops out mid-publish resends; the resend is absorbed.
+    stored = report.messages_processed - report.messages_duplicate
+    assert stored == report.messages_published > 10_000
     assert report.rejected == {}
     assert report.divisions == 13
     assert report.meters == sum(

@@ -116,7 +116,8 @@ def print_report(report: SimulationReport, console: Console) -> None:
         ("broker", report.broker),
         (
             "messages sent / stored",
-            f"{report.messages_published:,} / {report.messages_processed:,}",
+            f"{report.messages_published:,} / "
+            f"{report.messages_processed - report.messages_duplicate:,}",
         ),
         (
             "register reads / interval blocks",

@@ -115,7 +115,8 @@ class SimulationReport:
     divisions: int = 0
     wall_seconds: float = 0.0
     messages_published: int = 0
-    messages_processed: int = 0
+    messages_processed: int = 0  # committed by the head-end, duplicates included
+    messages_duplicate: int = 0  # redeliveries absorbed (at-least-once: a meter's resend)
     register_reads: int = 0
     interval_blocks: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
@@ -265,6 +266,7 @@ class Simulation:
             worker.stop()
         self.report.messages_published = fleet.stats.total_published
         self.report.messages_processed = worker.stats.processed
+        self.report.messages_duplicate = worker.stats.duplicates
 
     async def _on_step(self, now: datetime) -> None:
         self.clock.set(now)
@@ -284,7 +286,7 @@ class Simulation:
     async def _catch_up(self) -> None:
         """Wait until the head-end has committed every message the meters have sent."""
         deadline = time.monotonic() + CATCH_UP_SECONDS
-        while (behind := self.fleet.stats.total_published - self.worker.stats.processed) > 0:
+        while (behind := self.fleet.stats.total_published - self._stored()) > 0:
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"the head-end is {behind:,} messages behind after "
@@ -292,6 +294,11 @@ class Simulation:
                     "(Mosquitto: max_queued_messages 0; see docs/deployment.md)?"
                 )
             await asyncio.sleep(0.05)
+
+    def _stored(self) -> int:
+        """Distinct messages committed: a resent message is processed twice, stored once."""
+        stats = self.worker.stats
+        return stats.processed - stats.duplicates
 
     def _register_swaps(self, now: datetime) -> None:
         """The field crew's swap is registered just before the meter is changed, so that
@@ -369,9 +376,8 @@ class Simulation:
             pass
 
     def _status(self) -> str:
-        stats = self.worker.stats
         return (
-            f"{self.fleet.stats.total_published:,} sent, {stats.processed:,} stored, "
+            f"{self.fleet.stats.total_published:,} sent, {self._stored():,} stored, "
             f"{sum(self.recharge_counts.values()):,} recharges"
         )
 
