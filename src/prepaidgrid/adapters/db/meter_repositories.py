@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, date, datetime
-from functools import cache
+from collections.abc import Collection
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Table, and_, exists, or_, select, update
 from sqlalchemy import Connection as SqlConnection
+from sqlalchemy import Table, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from prepaidgrid.adapters.db.bulk import insert_new, insert_new_returning, instant_for
 from prepaidgrid.adapters.db.tables import (
-    UtcDateTime,
     accounts,
     daily_usage,
     interval_blocks,
@@ -41,109 +40,6 @@ def _insert_ignoring_duplicates(db: SqlConnection, table: Table) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-# -- the ingest hot path: straight to the driver ---------------------------------------------
-# SQLAlchemy's executemany processes every parameter of every row in Python (a third of the
-# ingest time in bench/ingest.py's profile). Uplinks arrive in batches of hundreds, so the
-# hot inserts render their SQL once and hand the driver plain tuples.
-
-MULTI_ROW_LIMIT = 500  # rows per INSERT ... VALUES (...), (...) RETURNING statement
-
-
-def _sqlite_instant(value: datetime) -> str:
-    """What UtcDateTime stores on SQLite: naive UTC, always with microseconds."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: store aware UTC instants only")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _pg_instant(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: store aware UTC instants only")
-    return value
-
-
-def _instant_for(db: SqlConnection) -> Callable[[datetime], Any]:
-    return _sqlite_instant if db.dialect.name == "sqlite" else _pg_instant
-
-
-@cache
-def _insert_sql(
-    dialect: str, table: str, columns: tuple[str, ...], rows: int = 1, returning: str = ""
-) -> str:
-    mark = "?" if dialect == "sqlite" else "%s"
-    one = "(" + ", ".join([mark] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        + ", ".join([one] * rows)
-        + " ON CONFLICT DO NOTHING"
-    )
-    return f"{sql} RETURNING {returning}" if returning else sql
-
-
-def _pg_array_type(table: Table, column: str) -> str:
-    kind = table.c[column].type
-    if isinstance(kind, UtcDateTime):
-        return "timestamptz[]"
-    if isinstance(kind, BigInteger):
-        return "int8[]"
-    if isinstance(kind, Integer):
-        return "int4[]"
-    if isinstance(kind, String):
-        return "text[]"
-    raise TypeError(f"no array type for {table.name}.{column} ({kind})")
-
-
-@cache
-def _pg_unnest_sql(table: Table, columns: tuple[str, ...], returning: str = "") -> str:
-    """PostgreSQL: one statement for any number of rows, each column one array parameter."""
-    arrays = ", ".join(f"%s::{_pg_array_type(table, c)}" for c in columns)
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
-    )
-    return f"{sql} RETURNING {returning}" if returning else sql
-
-
-def _as_arrays(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
-    """Rows to one list per column (unnest's parameters)."""
-    return tuple(list(column) for column in zip(*rows, strict=True))
-
-
-def _insert_new(
-    db: SqlConnection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING of many rows: one executemany on SQLite, one
-    unnest() statement on PostgreSQL."""
-    if not rows:
-        return
-    if db.dialect.name == "postgresql":
-        db.exec_driver_sql(_pg_unnest_sql(table, columns), _as_arrays(rows))
-    else:
-        db.exec_driver_sql(_insert_sql(db.dialect.name, table.name, columns), list(rows))
-
-
-def _insert_new_returning(
-    db: SqlConnection,
-    table: Table,
-    columns: tuple[str, ...],
-    rows: Sequence[tuple[Any, ...]],
-    returning: str,
-) -> list[tuple[Any, ...]]:
-    """The rows actually inserted (not the duplicates)."""
-    if not rows:
-        return []
-    if db.dialect.name == "postgresql":
-        sql = _pg_unnest_sql(table, columns, returning)
-        return [tuple(r) for r in db.exec_driver_sql(sql, _as_arrays(rows)).all()]
-    inserted: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), MULTI_ROW_LIMIT):
-        chunk = rows[start : start + MULTI_ROW_LIMIT]
-        sql = _insert_sql(db.dialect.name, table.name, columns, len(chunk), returning)
-        flat = tuple(value for row in chunk for value in row)
-        inserted.extend(tuple(r) for r in db.exec_driver_sql(sql, flat).all())
-    return inserted
-
-
 class SqlMeterData:
     def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
@@ -170,8 +66,8 @@ class SqlMeterData:
     def record_messages(
         self, keys: list[tuple[str, str, str]], received_at: datetime
     ) -> set[tuple[str, str]]:
-        at = _instant_for(self._db)(received_at)
-        rows = _insert_new_returning(
+        at = instant_for(self._db)(received_at)
+        rows = insert_new_returning(
             self._db,
             meter_messages,
             ("meter_id", "msg_id", "channel", "received_at"),
@@ -181,9 +77,9 @@ class SqlMeterData:
         return {(row[0], row[1]) for row in rows}
 
     def add_reads(self, readings: list[Reading], received_at: datetime) -> int:
-        instant = _instant_for(self._db)
+        instant = instant_for(self._db)
         at = instant(received_at)
-        _insert_new(
+        insert_new(
             self._db,
             register_reads,
             (
@@ -212,7 +108,7 @@ class SqlMeterData:
                 for r in readings
             ],
         )
-        _insert_new(
+        insert_new(
             self._db,
             interval_blocks,
             ("meter_id", "block_start", "minutes", "import_wh"),
