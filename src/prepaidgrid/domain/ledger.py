@@ -48,6 +48,7 @@ class JournalKind(StrEnum):
     RECHARGE = "recharge"
     REVERSAL = "reversal"
     CHARGE = "charge"
+    CHARGE_RUN = "charge_run"  # a billing run's partition: many accounts' days in one journal
     INSTALMENT = "instalment"
     OPENING = "opening"
     ADJUSTMENT = "adjustment"

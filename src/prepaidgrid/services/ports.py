@@ -11,6 +11,9 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+import numpy as np
+from numpy.typing import NDArray
+
 from prepaidgrid.domain.accounts import Connection, MonthToDate, NewConnection, OrgUnit
 from prepaidgrid.domain.arrears import ArrearsPlan
 from prepaidgrid.domain.ledger import Journal, PaymentRef
@@ -345,3 +348,77 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+
+# -- the billing run (services/billing_run.py): columns, not objects ----------------------------
+
+Int64s = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class BillingInputs:
+    """A partition's accounts still to bill for a day, as columns: row i of every field is
+    one account (sorted by account id)."""
+
+    account_ids: list[str]
+    categories: list[str]
+    discoms: list[str]
+    supply_states: list[str]
+    first_day_ordinals: Int64s  # the IST day the account became prepaid, date.toordinal()
+    sanctioned_load_w: Int64s
+    used_wh: Int64s  # the day's consumption (daily_usage)
+    max_demand_w: Int64s  # the day's highest demand
+    mtd_used_wh: Int64s  # the month before the day (daily_charges)
+    mtd_max_demand_w: Int64s
+    wallet_paise: Int64s
+    arrears_paise: Int64s  # negative while arrears are outstanding
+    arrears_plans: Mapping[int, ArrearsPlan]  # row -> plan, for the few accounts with one
+
+    def __len__(self) -> int:
+        return len(self.account_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PostedBatch:
+    """What one partition posts: a daily_charges row per account, and one journal holding a
+    wallet debit per account, the instalment moves, and the utility's side summed."""
+
+    day: date
+    posted_at: datetime
+    journal_key: str
+    account_ids: list[str]
+    tariff_ids: list[str]
+    used_wh: Int64s
+    month_used_wh: Int64s
+    max_demand_w: Int64s  # month-to-date, after the day
+    energy_paise: Int64s
+    subsidy_paise: Int64s
+    rebate_paise: Int64s
+    tod_paise: Int64s
+    fixed_paise: Int64s
+    duty_paise: Int64s
+    total_paise: Int64s
+    instalment_paise: Int64s
+
+
+class BulkBilling(Protocol):
+    def unbilled_accounts(self, day: date) -> list[str]:
+        """Prepaid accounts with a daily usage row for `day` and no charge yet, sorted."""
+        ...
+
+    def partition_inputs(self, day: date, first_id: str, last_id: str) -> BillingInputs:
+        """The unbilled accounts of `day` between two ids (inclusive), locked until commit."""
+        ...
+
+    def write_partition(self, batch: PostedBatch) -> None:
+        """Insert the batch's daily charges and its journal (postings first, journal last)."""
+        ...
+
+    def prepaid_without_usage(self, day: date) -> int:
+        """Prepaid accounts (in service by `day`) that have no daily usage row for it."""
+        ...
+
+
+class BillingUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def billing(self) -> BulkBilling: ...

@@ -204,8 +204,12 @@ daily_charges = Table(
     Column("total_paise", BigInteger, nullable=False),
     Column("instalment_paise", BigInteger, nullable=False),
     Column("tariff_id", String(40), nullable=False),
-    Column("explanation", JSON, nullable=False),
+    # NULL: written by the billing run; the statement rebuilds the lines from the tariff.
+    Column("explanation", JSON, nullable=True),
     Column("posted_at", Instant, nullable=False),
+    # The batch journal of the billing run that debited this day; NULL for a day posted on
+    # its own (its journal's key is charge:{account}:{day}).
+    Column("journal_id", Uuid, nullable=True, index=True),
     CheckConstraint("used_wh >= 0", name="used_nonnegative"),
 )
 

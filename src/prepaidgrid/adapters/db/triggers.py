@@ -6,13 +6,33 @@
 - any UPDATE, DELETE or TRUNCATE of journals and postings (append-only);
 - a materialised consumer balance that drifts from its postings (a trigger keeps it).
 
-Protocol: postings are inserted first and their journal row last. On SQLite the journal's
-BEFORE INSERT trigger checks the balance; the deferred foreign key makes a posting without
-its journal fail at commit. On PostgreSQL a deferred constraint trigger re-checks every
-touched journal at commit, whatever the insert order.
+Protocol: postings are inserted first and their journal row last; the journal's insert
+checks and seals them. A posting inserted once its journal exists is refused ("sealed"),
+in the same transaction or any later one, so a journal can never be balanced at its
+insert and unbalanced afterwards. A posting whose journal never arrives fails the deferred
+foreign key at commit. SQLite checks with row triggers.
+
+PostgreSQL checks per statement, not per row, so a billing journal of 100,000 postings
+costs one pass over them (revision 0005; revision 0001 installed row triggers whose
+deferred per-posting re-sum of the whole journal was quadratic):
+
+- `journals_balanced`, after each INSERT INTO journals: one grouped query over the new
+  journals' postings refuses any journal with fewer than two postings or a non-zero sum;
+- `postings_journal_sealed`, after each INSERT INTO postings: refuses the statement if
+  any of its journals already exists;
+- `postings_maintain_balance`, after each INSERT INTO postings: one grouped UPDATE adds
+  each consumer account's new postings to its balance.
+
+A journal being sealed holds a transaction-scoped advisory lock on its id that posting
+inserts for the same id wait on (shared), so postings written concurrently with their
+journal's seal see it sealed, or make it wait until they are gone (their foreign key
+cannot be met by a journal that is not yet committed).
 """
 
 from __future__ import annotations
+
+# Advisory-lock namespace (first key) of journal ids; the second key is hashtext(id).
+JOURNAL_LOCK_SPACE = 5_0005
 
 SQLITE = [
     """
@@ -49,7 +69,8 @@ SQLITE = [
     ],
 ]
 
-POSTGRESQL = [
+# Revision 0001's checks; revision 0005 replaces them, and restores them on downgrade.
+POSTGRESQL_ROW_LEVEL = [
     """
     CREATE FUNCTION ledger_assert_balanced(jid uuid) RETURNS void LANGUAGE plpgsql AS $$
     DECLARE n integer; total bigint;
@@ -104,6 +125,93 @@ POSTGRESQL = [
     CREATE TRIGGER postings_maintain_balance AFTER INSERT ON postings
     FOR EACH ROW EXECUTE FUNCTION ledger_maintain_balance()
     """,
+]
+
+DROP_POSTGRESQL_ROW_LEVEL = [
+    "DROP TRIGGER postings_balanced ON postings",
+    "DROP TRIGGER journals_balanced ON journals",
+    "DROP TRIGGER postings_journal_sealed ON postings",
+    "DROP TRIGGER postings_maintain_balance ON postings",
+    "DROP FUNCTION ledger_check_posting_journal()",
+    "DROP FUNCTION ledger_check_journal()",
+    "DROP FUNCTION ledger_assert_balanced(uuid)",
+    "DROP FUNCTION ledger_sealed()",
+    "DROP FUNCTION ledger_maintain_balance()",
+]
+
+# Revision 0005's checks: one pass per statement over its transition table.
+POSTGRESQL_STATEMENT_LEVEL = [
+    f"""
+    CREATE FUNCTION ledger_check_new_journals() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE jid uuid; bad record;
+    BEGIN
+      -- Sealing: postings for these ids, in flight elsewhere, wait for (or block) this seal.
+      FOR jid IN SELECT id FROM new_journals ORDER BY id LOOP
+        PERFORM pg_advisory_xact_lock({JOURNAL_LOCK_SPACE}, hashtext(jid::text));
+      END LOOP;
+      SELECT j.id, count(p.id) AS n, coalesce(sum(p.amount_paise), 0) AS total INTO bad
+        FROM new_journals j LEFT JOIN postings p ON p.journal_id = j.id
+       GROUP BY j.id
+      HAVING count(p.id) < 2 OR coalesce(sum(p.amount_paise), 0) <> 0
+       LIMIT 1;
+      IF FOUND THEN
+        RAISE EXCEPTION 'ledger: unbalanced journal % (% postings, sum %)',
+          bad.id, bad.n, bad.total USING ERRCODE = 'check_violation';
+      END IF;
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER journals_balanced AFTER INSERT ON journals
+    REFERENCING NEW TABLE AS new_journals
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_new_journals()
+    """,
+    f"""
+    CREATE FUNCTION ledger_check_postings_unsealed() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE jid uuid;
+    BEGIN
+      FOR jid IN SELECT DISTINCT journal_id FROM new_postings ORDER BY journal_id LOOP
+        PERFORM pg_advisory_xact_lock_shared({JOURNAL_LOCK_SPACE}, hashtext(jid::text));
+        IF EXISTS (SELECT 1 FROM journals WHERE id = jid) THEN
+          RAISE EXCEPTION 'ledger: journal % is sealed, postings are append-only', jid
+            USING ERRCODE = 'check_violation';
+        END IF;
+      END LOOP;
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER postings_journal_sealed AFTER INSERT ON postings
+    REFERENCING NEW TABLE AS new_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_postings_unsealed()
+    """,
+    """
+    CREATE FUNCTION ledger_apply_new_postings() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE ledger_accounts a SET balance_paise = a.balance_paise + d.total
+        FROM (SELECT ledger_account, sum(amount_paise) AS total
+                FROM new_postings GROUP BY ledger_account) d
+       WHERE a.code = d.ledger_account AND a.balance_paise IS NOT NULL;
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER postings_maintain_balance AFTER INSERT ON postings
+    REFERENCING NEW TABLE AS new_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_apply_new_postings()
+    """,
+]
+
+DROP_POSTGRESQL_STATEMENT_LEVEL = [
+    "DROP TRIGGER journals_balanced ON journals",
+    "DROP TRIGGER postings_journal_sealed ON postings",
+    "DROP TRIGGER postings_maintain_balance ON postings",
+    "DROP FUNCTION ledger_check_new_journals()",
+    "DROP FUNCTION ledger_check_postings_unsealed()",
+    "DROP FUNCTION ledger_apply_new_postings()",
+]
+
+POSTGRESQL_APPEND_ONLY = [
     """
     CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -129,8 +237,9 @@ POSTGRESQL = [
 
 
 def statements(dialect: str) -> list[str]:
+    """The triggers revision 0001 installs (on PostgreSQL, 0005 then goes per statement)."""
     if dialect == "sqlite":
         return SQLITE
     if dialect == "postgresql":
-        return POSTGRESQL
+        return [*POSTGRESQL_ROW_LEVEL, *POSTGRESQL_APPEND_ONLY]
     raise ValueError(f"unsupported database dialect {dialect!r}")

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import Engine
 
+from prepaidgrid.adapters.db.billing_repository import SqlBulkBilling
 from prepaidgrid.adapters.db.meter_repositories import SqlMeterData, SqlRelayCommands
 from prepaidgrid.adapters.db.repositories import (
     SqlCharges,
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self._platform = SqlPlatform(self._connection)
         self._meter_data = SqlMeterData(self._connection)
         self._relay_commands = SqlRelayCommands(self._connection)
+        self._billing = SqlBulkBilling(self._connection)
         return self
 
     def __exit__(
@@ -60,6 +62,10 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("commit outside a unit of work")
         self._connection.commit()
+
+    @property
+    def billing(self) -> SqlBulkBilling:
+        return self._billing
 
     @property
     def connections(self) -> SqlConnections:

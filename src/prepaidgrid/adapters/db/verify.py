@@ -72,7 +72,29 @@ CHECKS: dict[str, tuple[str, str]] = {
                           FROM journals j JOIN postings p ON p.journal_id = j.id
                          WHERE j.kind = 'charge' AND p.ledger_account LIKE 'wallet:%') w
                ON w.k = 'charge:' || c.account_id || ':' || CAST(c.bill_day AS VARCHAR(10))
-            WHERE c.total_paise <> coalesce(-w.amount, 0)""",
+            WHERE c.journal_id IS NULL AND c.total_paise <> coalesce(-w.amount, 0)""",
+    ),
+    "charge_runs_match_journals": (
+        "every day billed by a run equals its wallet debit in the run's journal",
+        """SELECT c.account_id, c.bill_day, c.total_paise + c.instalment_paise,
+                  coalesce(-w.amount, 0)
+             FROM daily_charges c
+             LEFT JOIN (SELECT p.journal_id, p.ledger_account, sum(p.amount_paise) AS amount
+                          FROM postings p JOIN journals j ON j.id = p.journal_id
+                         WHERE j.kind = 'charge_run' AND p.ledger_account LIKE 'wallet:%'
+                         GROUP BY p.journal_id, p.ledger_account) w
+               ON w.journal_id = c.journal_id AND w.ledger_account = 'wallet:' || c.account_id
+            WHERE c.journal_id IS NOT NULL
+              AND c.total_paise + c.instalment_paise <> coalesce(-w.amount, 0)""",
+    ),
+    "charge_run_postings_have_days": (
+        "every wallet debit of a billing run belongs to a billed day of that run",
+        """SELECT p.journal_id, p.ledger_account FROM postings p
+             JOIN journals j ON j.id = p.journal_id
+            WHERE j.kind = 'charge_run' AND p.ledger_account LIKE 'wallet:%'
+              AND NOT EXISTS (SELECT 1 FROM daily_charges c
+                               WHERE c.journal_id = p.journal_id
+                                 AND 'wallet:' || c.account_id = p.ledger_account)""",
     ),
 }
 

@@ -1,0 +1,295 @@
+"""The billing run's SQL: read a partition as columns, write it as a few bulk statements.
+
+Reads join the day's usage to the account, its two balances and the month so far. The
+month so far is the previous day's charge row (its `month_used_wh` and `max_demand_w` are
+month-to-date), one primary-key lookup per account; only an account whose previous day
+was not billed (a gap) falls back to summing its month.
+
+Writes, in one transaction per partition: the daily_charges rows (their primary key
+(account, day) is what makes a re-run post nothing), then the postings, then the journal
+row, which seals them (adapters/db/triggers.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection as SqlConnection
+from sqlalchemy import and_, exists, func, insert, select
+
+from prepaidgrid.adapters.db.bulk import day_for, insert_new, instant_for, uuid_for
+from prepaidgrid.adapters.db.repositories import _plan_from_json
+from prepaidgrid.adapters.db.tables import (
+    accounts,
+    daily_charges,
+    daily_usage,
+    journals,
+    ledger_accounts,
+    postings,
+)
+from prepaidgrid.domain.arrears import ArrearsPlan
+from prepaidgrid.domain.ledger import (
+    DUTY_PAYABLE,
+    REBATE_EXPENSE,
+    REVENUE_ENERGY,
+    REVENUE_FIXED,
+    SUBSIDY_RECEIVABLE,
+    JournalKind,
+    arrears,
+    wallet,
+)
+from prepaidgrid.domain.units import ist_day
+from prepaidgrid.services.ports import BillingInputs, PostedBatch
+
+CHARGE_COLUMNS = (
+    "account_id",
+    "bill_day",
+    "used_wh",
+    "month_used_wh",
+    "max_demand_w",
+    "energy_paise",
+    "subsidy_paise",
+    "rebate_paise",
+    "tod_paise",
+    "fixed_paise",
+    "duty_paise",
+    "total_paise",
+    "instalment_paise",
+    "tariff_id",
+    "posted_at",
+    "journal_id",
+)
+
+
+class SqlBulkBilling:
+    def __init__(self, connection: SqlConnection) -> None:
+        self._db = connection
+
+    def unbilled_accounts(self, day: date) -> list[str]:
+        rows = self._db.execute(
+            select(daily_usage.c.account_id)
+            .join(accounts, accounts.c.account_id == daily_usage.c.account_id)
+            .where(
+                daily_usage.c.usage_day == day,
+                accounts.c.migrated_at.is_not(None),
+                ~exists().where(
+                    daily_charges.c.account_id == daily_usage.c.account_id,
+                    daily_charges.c.bill_day == day,
+                ),
+            )
+            .order_by(daily_usage.c.account_id)
+        ).scalars()
+        return list(rows)
+
+    def prepaid_without_usage(self, day: date) -> int:
+        return int(
+            self._db.execute(
+                select(func.count()).where(
+                    accounts.c.migrated_at.is_not(None),
+                    ~exists().where(
+                        daily_usage.c.account_id == accounts.c.account_id,
+                        daily_usage.c.usage_day == day,
+                    ),
+                )
+            ).scalar_one()
+        )
+
+    def partition_inputs(self, day: date, first_id: str, last_id: str) -> BillingInputs:
+        month = day.replace(day=1)
+        previous = day - timedelta(days=1)
+        wallets, arrears_accounts = ledger_accounts.alias("w"), ledger_accounts.alias("r")
+        before = daily_charges.alias("before")
+        statement = (
+            select(
+                accounts.c.account_id,
+                accounts.c.category,
+                accounts.c.discom,
+                accounts.c.supply_state,
+                accounts.c.migrated_at,
+                accounts.c.sanctioned_load_w,
+                accounts.c.arrears_plan,
+                daily_usage.c.used_wh,
+                daily_usage.c.max_demand_w,
+                before.c.month_used_wh,
+                before.c.max_demand_w.label("mtd_max_demand_w"),
+                wallets.c.balance_paise.label("wallet_paise"),
+                arrears_accounts.c.balance_paise.label("arrears_paise"),
+            )
+            .select_from(daily_usage)
+            .join(accounts, accounts.c.account_id == daily_usage.c.account_id)
+            .join(wallets, wallets.c.code == "wallet:" + accounts.c.account_id)
+            .join(arrears_accounts, arrears_accounts.c.code == "arrears:" + accounts.c.account_id)
+            .outerjoin(
+                before,
+                and_(before.c.account_id == accounts.c.account_id, before.c.bill_day == previous),
+            )
+            .where(
+                daily_usage.c.usage_day == day,
+                daily_usage.c.account_id >= first_id,
+                daily_usage.c.account_id <= last_id,
+                accounts.c.migrated_at.is_not(None),
+                ~exists().where(
+                    daily_charges.c.account_id == daily_usage.c.account_id,
+                    daily_charges.c.bill_day == day,
+                ),
+            )
+            .order_by(daily_usage.c.account_id)
+        )
+        if self._db.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE holds the lock
+            statement = statement.with_for_update(of=accounts)
+        rows = self._db.execute(statement).all()
+        count = len(rows)
+        mtd_used = np.zeros(count, dtype=np.int64)
+        mtd_demand = np.zeros(count, dtype=np.int64)
+        gaps: list[int] = []
+        plans: dict[int, ArrearsPlan] = {}
+        for i, row in enumerate(rows):
+            if row.month_used_wh is not None and previous >= month:
+                mtd_used[i], mtd_demand[i] = row.month_used_wh, row.mtd_max_demand_w
+            elif previous >= month:
+                gaps.append(i)
+            if row.arrears_plan:
+                plan = _plan_from_json(row.arrears_plan)
+                if plan is not None:
+                    plans[i] = plan
+        if gaps:
+            self._sum_months(
+                [rows[i].account_id for i in gaps], gaps, month, day, mtd_used, mtd_demand
+            )
+        return BillingInputs(
+            account_ids=[r.account_id for r in rows],
+            categories=[r.category for r in rows],
+            discoms=[r.discom for r in rows],
+            supply_states=[r.supply_state for r in rows],
+            first_day_ordinals=np.fromiter(
+                (ist_day(r.migrated_at).toordinal() for r in rows), dtype=np.int64, count=count
+            ),
+            sanctioned_load_w=_column(rows, "sanctioned_load_w"),
+            used_wh=_column(rows, "used_wh"),
+            max_demand_w=_column(rows, "max_demand_w"),
+            mtd_used_wh=mtd_used,
+            mtd_max_demand_w=mtd_demand,
+            wallet_paise=_column(rows, "wallet_paise"),
+            arrears_paise=_column(rows, "arrears_paise"),
+            arrears_plans=plans,
+        )
+
+    def _sum_months(
+        self,
+        account_ids: list[str],
+        rows: list[int],
+        month: date,
+        day: date,
+        used: np.ndarray[Any, Any],
+        demand: np.ndarray[Any, Any],
+    ) -> None:
+        """The month so far of accounts whose previous day has no charge row."""
+        sums = {
+            r.account_id: r
+            for r in self._db.execute(
+                select(
+                    daily_charges.c.account_id,
+                    func.sum(daily_charges.c.used_wh).label("used_wh"),
+                    func.max(daily_charges.c.max_demand_w).label("max_demand_w"),
+                )
+                .where(
+                    daily_charges.c.account_id.in_(account_ids),
+                    daily_charges.c.bill_day >= month,
+                    daily_charges.c.bill_day < day,
+                )
+                .group_by(daily_charges.c.account_id)
+            )
+        }
+        for row, account_id in zip(rows, account_ids, strict=True):
+            found = sums.get(account_id)
+            if found is not None:
+                used[row], demand[row] = int(found.used_wh), int(found.max_demand_w)
+
+    def write_partition(self, batch: PostedBatch) -> None:
+        if not batch.account_ids:
+            return
+        journal_id = uuid.uuid4()
+        lines = _postings(batch)
+        day, instant, uid = day_for(self._db), instant_for(self._db), uuid_for(self._db)
+        stored_id = uid(journal_id) if lines else None
+        bill_day, posted_at = day(batch.day), instant(batch.posted_at)
+        count = len(batch.account_ids)
+        columns = zip(
+            batch.account_ids,
+            [bill_day] * count,
+            batch.used_wh.tolist(),
+            batch.month_used_wh.tolist(),
+            batch.max_demand_w.tolist(),
+            batch.energy_paise.tolist(),
+            batch.subsidy_paise.tolist(),
+            batch.rebate_paise.tolist(),
+            batch.tod_paise.tolist(),
+            batch.fixed_paise.tolist(),
+            batch.duty_paise.tolist(),
+            batch.total_paise.tolist(),
+            batch.instalment_paise.tolist(),
+            batch.tariff_ids,
+            [posted_at] * count,
+            [stored_id] * count,
+            strict=True,
+        )
+        _insert_all(self._db, daily_charges.name, CHARGE_COLUMNS, list(columns))
+        if not lines:
+            return  # a partition that costs nothing: its days are billed at zero
+        insert_new(
+            self._db,
+            postings,
+            ("journal_id", "ledger_account", "amount_paise"),
+            [(stored_id, code, amount) for code, amount in lines],
+        )
+        self._db.execute(
+            insert(journals).values(
+                id=journal_id,
+                idempotency_key=batch.journal_key,
+                kind=JournalKind.CHARGE_RUN.value,
+                account_id=None,
+                posted_at=batch.posted_at,
+                memo=f"charges for {batch.day.isoformat()}: {count} accounts",
+            )
+        )
+
+
+def _column(rows: Any, name: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    return np.fromiter((getattr(r, name) or 0 for r in rows), dtype=np.int64, count=len(rows))
+
+
+def _postings(batch: PostedBatch) -> list[tuple[str, int]]:
+    """The consumer side per account, the utility's side summed (a balanced whole)."""
+    lines: list[tuple[str, int]] = [
+        (wallet(account_id), -total)
+        for account_id, total in zip(batch.account_ids, batch.total_paise.tolist(), strict=True)
+        if total
+    ]
+    for account_id, instalment in zip(
+        batch.account_ids, batch.instalment_paise.tolist(), strict=True
+    ):
+        if instalment:
+            lines += [(wallet(account_id), -instalment), (arrears(account_id), instalment)]
+    utility = {
+        SUBSIDY_RECEIVABLE: -int(batch.subsidy_paise.sum()),
+        REBATE_EXPENSE: -int(batch.rebate_paise.sum()),
+        REVENUE_ENERGY: int(batch.energy_paise.sum() + batch.tod_paise.sum()),
+        REVENUE_FIXED: int(batch.fixed_paise.sum()),
+        DUTY_PAYABLE: int(batch.duty_paise.sum()),
+    }
+    lines += [(code, amount) for code, amount in utility.items() if amount]
+    if sum(amount for _, amount in lines) != 0:  # the kernel's identity, checked once more
+        raise ValueError(f"batch {batch.journal_key} does not balance")
+    return lines
+
+
+def _insert_all(
+    db: SqlConnection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """A plain multi-row insert: a duplicate key fails the whole partition, as it must."""
+    mark = "?" if db.dialect.name == "sqlite" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    db.exec_driver_sql(sql, rows)

@@ -1,0 +1,253 @@
+"""The nightly billing run: every prepaid account's day, priced as arrays, posted per partition.
+
+    unbilled accounts of the day (sorted) --> partitions of N accounts, each ONE transaction:
+      read the partition as columns --> price each (DISCOM, category) group with the kernel
+      --> daily_charges rows + one journal (a wallet debit per account, the utility's side
+      summed) --> supply: accounts whose balance reached zero start their grace --> commit
+
+Exactly once: a day is billed when its daily_charges row exists, and that row commits with
+its postings or not at all. A run killed at any instant leaves whole partitions behind it;
+running the day again bills only what is left (`unbilled_accounts`). Several missed days are
+billed one day at a time, oldest first (`bill_days`), each posting at the run's own instant,
+so a balance a catch-up takes to zero gets its full grace from that instant and the
+zero-balance warning, never a cut dated in the past (the May 2025 failure, rules.md).
+
+Only the accounts whose supply state changes (a connected account at or below zero) go
+through the per-account supply policy; the priced arrays are never looped over in Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from prepaidgrid.domain.arrears import instalment_paise
+from prepaidgrid.domain.billing import price_days
+from prepaidgrid.domain.errors import DomainError
+from prepaidgrid.domain.supply import SupplyState
+from prepaidgrid.domain.units import days_in_month
+from prepaidgrid.services.ports import (
+    BillingInputs,
+    BillingUnitOfWork,
+    Clock,
+    Int64s,
+    PolicyBook,
+    PostedBatch,
+    TariffBook,
+)
+from prepaidgrid.services.supply import settle_supply
+
+DEFAULT_PARTITION_SIZE = 20_000
+
+
+@dataclass
+class DayRun:
+    """What a day's run did; `skipped` counts accounts left unbilled, by reason."""
+
+    day: date
+    accounts: int = 0  # prepaid accounts with usage and no charge when the run started
+    billed: int = 0
+    charged_paise: int = 0
+    instalment_paise: int = 0
+    entered_grace: int = 0
+    partitions: int = 0
+    without_usage: int = 0  # prepaid accounts with no daily usage row for the day
+    skipped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int, example: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+        self.examples.setdefault(reason, example)
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["day"] = self.day.isoformat()
+        return data
+
+
+def bill_days(
+    first: date,
+    last: date,
+    new_uow: Callable[[], BillingUnitOfWork],
+    clock: Clock,
+    tariffs: TariffBook,
+    policies: PolicyBook,
+    *,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    on_accounts: Callable[[date, int], None] | None = None,
+    on_billed: Callable[[int], None] | None = None,
+) -> list[DayRun]:
+    """Bill every day from `first` to `last`, oldest first, each as its own day."""
+    if last < first:
+        raise ValueError(f"the last day {last} is before the first {first}")
+    runs = []
+    day = first
+    while day <= last:
+        runs.append(
+            bill_day(
+                day,
+                new_uow,
+                clock,
+                tariffs,
+                policies,
+                partition_size=partition_size,
+                on_accounts=on_accounts,
+                on_billed=on_billed,
+            )
+        )
+        day += timedelta(days=1)
+    return runs
+
+
+def bill_day(
+    day: date,
+    new_uow: Callable[[], BillingUnitOfWork],
+    clock: Clock,
+    tariffs: TariffBook,
+    policies: PolicyBook,
+    *,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    on_accounts: Callable[[date, int], None] | None = None,
+    on_billed: Callable[[int], None] | None = None,
+) -> DayRun:
+    """Bill one day for every account not yet billed for it (idempotent, resumable)."""
+    if partition_size < 1:
+        raise ValueError("partition_size must be at least 1")
+    run = DayRun(day)
+    with new_uow() as uow:
+        account_ids = uow.billing.unbilled_accounts(day)
+        run.without_usage = uow.billing.prepaid_without_usage(day)
+    run.accounts = len(account_ids)
+    if on_accounts is not None:
+        on_accounts(day, len(account_ids))
+    for start in range(0, len(account_ids), partition_size):
+        chunk = account_ids[start : start + partition_size]
+        _bill_partition(run, chunk[0], chunk[-1], new_uow, clock, tariffs, policies)
+        if on_billed is not None:
+            on_billed(len(chunk))
+    return run
+
+
+def _bill_partition(
+    run: DayRun,
+    first_id: str,
+    last_id: str,
+    new_uow: Callable[[], BillingUnitOfWork],
+    clock: Clock,
+    tariffs: TariffBook,
+    policies: PolicyBook,
+) -> None:
+    with new_uow() as uow:
+        inputs = uow.billing.partition_inputs(run.day, first_id, last_id)
+        at = clock.now()
+        batch, rows = price_partition(
+            run,
+            inputs,
+            tariffs,
+            journal_key=f"charge-run:{run.day.isoformat()}:{first_id}:{uuid.uuid4().hex}",
+            posted_at=at,
+        )
+        uow.billing.write_partition(batch)
+        balances = (inputs.wallet_paise[rows] - batch.total_paise - batch.instalment_paise).tolist()
+        entered = 0
+        for row, balance in zip(rows.tolist(), balances, strict=True):
+            if balance <= 0 and inputs.supply_states[row] == SupplyState.CONNECTED.value:
+                connection = uow.connections.get(inputs.account_ids[row])
+                decision = settle_supply(uow, connection, connection.wallet_paise, at, policies)
+                entered += decision.state is SupplyState.GRACE
+        uow.commit()
+    run.partitions += 1
+    run.billed += len(batch.account_ids)
+    run.charged_paise += int(batch.total_paise.sum())
+    run.instalment_paise += int(batch.instalment_paise.sum())
+    run.entered_grace += entered
+
+
+def price_partition(
+    run: DayRun,
+    inputs: BillingInputs,
+    tariffs: TariffBook,
+    *,
+    journal_key: str,
+    posted_at: datetime,
+) -> tuple[PostedBatch, Int64s]:
+    """Price every account of the partition that can be billed; count the others in `run`.
+
+    Returns the batch and, for each of its rows, the row of `inputs` it came from."""
+    day, month = run.day, run.day.replace(day=1)
+    count = len(inputs)
+    period_start = np.maximum(inputs.first_day_ordinals, month.toordinal())
+    days_before = day.toordinal() - period_start
+    period_days = days_in_month(month) - (period_start - month.toordinal())
+    billable = days_before >= 0
+    if not billable.all():
+        late = int(np.flatnonzero(~billable)[0])
+        run.skip(
+            "NotYetPrepaid",
+            int((~billable).sum()),
+            f"{inputs.account_ids[late]}: became prepaid after {day.isoformat()}",
+        )
+    fields = ("energy", "subsidy", "rebate", "tod", "fixed", "duty", "total")
+    priced = {name: np.zeros(count, dtype=np.int64) for name in fields}
+    tariff_ids = [""] * count
+    for (discom, category), rows in _groups(inputs, billable).items():
+        try:
+            version = tariffs.in_force(discom, day)
+            tariff = version.category(category)
+        except DomainError as error:
+            billable[rows] = False
+            run.skip(type(error).__name__, len(rows), f"{inputs.account_ids[rows[0]]}: {error}")
+            continue
+        charges = price_days(
+            tariff,
+            month,
+            period_days=period_days[rows],
+            sanctioned_load_w=inputs.sanctioned_load_w[rows],
+            days_before=days_before[rows],
+            used_before_wh=inputs.mtd_used_wh[rows],
+            used_today_wh=inputs.used_wh[rows],
+            md_before_w=inputs.mtd_max_demand_w[rows],
+            md_today_w=inputs.max_demand_w[rows],
+        )
+        for name in fields:
+            priced[name][rows] = getattr(charges, f"{name}_paise")
+        for row in rows.tolist():
+            tariff_ids[row] = version.id
+    instalments = np.zeros(count, dtype=np.int64)
+    for row, plan in inputs.arrears_plans.items():
+        if billable[row]:
+            outstanding = max(0, -int(inputs.arrears_paise[row]))
+            instalments[row] = instalment_paise(plan, day, outstanding)
+    rows = np.flatnonzero(billable)
+    batch = PostedBatch(
+        day=day,
+        posted_at=posted_at,
+        journal_key=journal_key,
+        account_ids=[inputs.account_ids[i] for i in rows.tolist()],
+        tariff_ids=[tariff_ids[i] for i in rows.tolist()],
+        used_wh=inputs.used_wh[rows],
+        month_used_wh=inputs.mtd_used_wh[rows] + inputs.used_wh[rows],
+        max_demand_w=np.maximum(inputs.mtd_max_demand_w[rows], inputs.max_demand_w[rows]),
+        energy_paise=priced["energy"][rows],
+        subsidy_paise=priced["subsidy"][rows],
+        rebate_paise=priced["rebate"][rows],
+        tod_paise=priced["tod"][rows],
+        fixed_paise=priced["fixed"][rows],
+        duty_paise=priced["duty"][rows],
+        total_paise=priced["total"][rows],
+        instalment_paise=instalments[rows],
+    )
+    return batch, rows
+
+
+def _groups(inputs: BillingInputs, billable: np.ndarray) -> dict[tuple[str, str], Int64s]:
+    """Rows per (DISCOM, category): the accounts that share one tariff."""
+    keys: dict[tuple[str, str], list[int]] = {}
+    for row, key in enumerate(zip(inputs.discoms, inputs.categories, strict=True)):
+        if billable[row]:
+            keys.setdefault(key, []).append(row)
+    return {key: np.asarray(rows, dtype=np.int64) for key, rows in keys.items()}

@@ -1,0 +1,103 @@
+"""SIGKILL the billing run mid-way, run it again: every account-day charged exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench.population import FIRST_DAY, seed
+from sqlalchemy import Engine, text
+
+from prepaidgrid.adapters.db.verify import verify_ledger
+from tests.conftest import database_url, fresh_postgres_schema, fresh_sqlite
+
+pytestmark = pytest.mark.integration
+
+ACCOUNTS = 20_000
+PARTITION = 1_000
+RUN_AT = "2025-07-02T00:30:00+05:30"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        yield from fresh_sqlite(tmp_path)
+    else:
+        yield from fresh_postgres_schema()
+
+
+def bill(engine: Engine) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prepaidgrid.entrypoints.cli",
+            "bill",
+            "--day",
+            FIRST_DAY.isoformat(),
+            "--partition-size",
+            str(PARTITION),
+            "--at",
+            RUN_AT,
+            "--json",
+            "--db",
+            database_url(engine),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def scalar(engine: Engine, sql: str) -> int:
+    with engine.connect() as db:
+        return int(db.execute(text(sql)).scalar_one())
+
+
+def test_a_run_killed_mid_way_and_run_again_charges_every_account_day_once(
+    engine: Engine,
+) -> None:
+    seed(engine, ACCOUNTS)
+    opening = scalar(engine, "SELECT sum(balance_paise) FROM ledger_accounts WHERE kind = 'wallet'")
+
+    killed = bill(engine)
+    deadline = time.monotonic() + 120
+    while scalar(engine, "SELECT count(*) FROM daily_charges") < 3 * PARTITION:
+        assert killed.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "the run billed nothing within 120 s"
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=30)  # reaps it and closes its pipes
+    billed_before = scalar(engine, "SELECT count(*) FROM daily_charges")
+    assert 0 < billed_before < ACCOUNTS
+    assert billed_before % PARTITION == 0  # whole partitions, never part of one
+
+    again = bill(engine)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    (summary,) = json.loads(out)
+
+    assert summary["accounts"] == summary["billed"] == ACCOUNTS - billed_before
+    assert scalar(engine, "SELECT count(*) FROM daily_charges") == ACCOUNTS
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM (SELECT p.ledger_account FROM postings p "
+            "JOIN journals j ON j.id = p.journal_id WHERE j.kind = 'charge_run' "
+            "AND p.ledger_account LIKE 'wallet:%' GROUP BY p.ledger_account HAVING count(*) > 1) x",
+        )
+        == 0
+    )
+    charged = scalar(engine, "SELECT sum(total_paise) FROM daily_charges")
+    after = scalar(engine, "SELECT sum(balance_paise) FROM ledger_accounts WHERE kind = 'wallet'")
+    assert after == opening - charged
+    report = verify_ledger(engine)
+    assert report.ok, [c for c in report.checks if c.violations]

@@ -1,0 +1,213 @@
+"""The nightly billing run on a real database: exactly once, equal to the tariff engine."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, select, text
+
+from prepaidgrid.adapters.books import PackagedTariffBook
+from prepaidgrid.adapters.clock import SettableClock
+from prepaidgrid.adapters.db.tables import daily_charges, daily_usage
+from prepaidgrid.adapters.db.uow import SqlUnitOfWork
+from prepaidgrid.adapters.db.verify import verify_ledger
+from prepaidgrid.domain.accounts import NewConnection
+from prepaidgrid.domain.errors import AlreadyExists
+from prepaidgrid.domain.tariffs import Usage, monthly_bill
+from prepaidgrid.domain.units import days_in_month
+from prepaidgrid.services.billing_run import bill_day, bill_days
+from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
+from prepaidgrid.services.onboarding import (
+    InstallSmartMeter,
+    add_org_units,
+    install_smart_meter,
+    open_connection,
+)
+from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist, org_chain
+from tests.integration.headend_support import POLICIES
+
+pytestmark = pytest.mark.integration
+
+TARIFFS = PackagedTariffBook()
+JULY = date(2025, 7, 1)
+INSTALLED = ist(2025, 6, 30, 12)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        yield from fresh_sqlite(tmp_path)
+    else:
+        yield from fresh_postgres_schema()
+
+
+def open_accounts(
+    engine: Engine, count: int, *, credit_paise: int = 500_000, category: str = "DS-II"
+) -> list[str]:
+    clock = SettableClock(INSTALLED)
+    with contextlib.suppress(AlreadyExists):
+        add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
+    ids = []
+    for n in range(count):
+        account_id = f"{category}-{n:05d}"
+        open_connection(
+            NewConnection(account_id, "Test", "9876500001", category, 2000, "SUB-1", "SBPDCL"),
+            SqlUnitOfWork(engine),
+            clock,
+        )
+        install_smart_meter(
+            InstallSmartMeter(account_id, f"M-{account_id}", postpaid_balance_paise=credit_paise),
+            SqlUnitOfWork(engine),
+            clock,
+            POLICIES,
+        )
+        ids.append(account_id)
+    return ids
+
+
+def put_usage(engine: Engine, usage: dict[tuple[str, date], int]) -> None:
+    with engine.begin() as db:
+        db.execute(
+            insert(daily_usage),
+            [
+                {
+                    "account_id": account_id,
+                    "usage_day": day,
+                    "meter_id": f"M-{account_id}",
+                    "used_wh": used_wh,
+                    "method": "fallback",
+                    "max_demand_w": 0,
+                    "band_wh": {},
+                    "flags": [],
+                    "note": "test",
+                    "computed_at": INSTALLED,
+                }
+                for (account_id, day), used_wh in usage.items()
+            ],
+        )
+
+
+def charges(engine: Engine) -> dict[tuple[str, date], int]:
+    with engine.connect() as db:
+        rows = db.execute(
+            select(
+                daily_charges.c.account_id, daily_charges.c.bill_day, daily_charges.c.total_paise
+            )
+        ).all()
+    return {(r.account_id, r.bill_day): r.total_paise for r in rows}
+
+
+def test_a_month_of_nightly_runs_equals_each_accounts_monthly_bill(engine: Engine) -> None:
+    ids = open_accounts(engine, 12)
+    rng = random.Random(7)
+    days = [JULY + timedelta(days=n) for n in range(days_in_month(JULY))]
+    usage = {(a, d): rng.choice([0, 1_500, 4_000, 9_000, 25_000]) for a in ids for d in days}
+    put_usage(engine, usage)
+    clock = SettableClock(ist(2025, 8, 1, 0, 30))
+
+    runs = bill_days(
+        days[0],
+        days[-1],
+        lambda: SqlUnitOfWork(engine),
+        clock,
+        TARIFFS,
+        POLICIES,
+        partition_size=5,
+    )
+
+    assert [run.billed for run in runs] == [12] * len(days)
+    assert all(run.partitions == 3 for run in runs)
+    billed = charges(engine)
+    tariff = TARIFFS.in_force("SBPDCL", JULY).category("DS-II")
+    for account_id in ids:
+        month_wh = sum(usage[(account_id, d)] for d in days)
+        expected = monthly_bill(
+            tariff, Usage(month_wh, 0, len(days), JULY, sanctioned_load_w=2000)
+        ).total_paise
+        assert sum(billed[(account_id, d)] for d in days) == expected
+    assert verify_ledger(engine).ok
+
+
+def test_a_second_run_of_the_same_day_posts_nothing(engine: Engine) -> None:
+    ids = open_accounts(engine, 5)
+    put_usage(engine, {(a, JULY): 6_000 for a in ids})
+    clock = SettableClock(ist(2025, 7, 2, 0, 30))
+    new_uow = lambda: SqlUnitOfWork(engine)  # noqa: E731
+
+    first = bill_day(JULY, new_uow, clock, TARIFFS, POLICIES)
+    again = bill_day(JULY, new_uow, clock, TARIFFS, POLICIES)
+
+    assert (first.accounts, first.billed) == (5, 5)
+    assert (again.accounts, again.billed, again.partitions) == (0, 0, 0)
+    assert len(charges(engine)) == 5
+    assert scalar(engine, "SELECT count(*) FROM journals WHERE kind = 'charge_run'") == 1
+    assert verify_ledger(engine).ok
+
+
+def test_days_posted_one_at_a_time_are_not_billed_again_by_the_run(engine: Engine) -> None:
+    ids = open_accounts(engine, 4)
+    put_usage(engine, {(a, JULY): 3_000 for a in ids})
+    clock = SettableClock(ist(2025, 7, 2, 0, 30))
+    post_daily_charge(
+        PostDailyCharge(ids[0], JULY, 3_000), SqlUnitOfWork(engine), clock, TARIFFS, POLICIES
+    )
+
+    run = bill_day(JULY, lambda: SqlUnitOfWork(engine), clock, TARIFFS, POLICIES)
+
+    assert (run.accounts, run.billed) == (3, 3)
+    assert len(set(charges(engine).values())) == 1  # the same use costs the same either way
+    assert verify_ledger(engine).ok
+
+
+def test_accounts_the_tariff_cannot_price_are_skipped_with_their_reason(engine: Engine) -> None:
+    priced = open_accounts(engine, 2)
+    unpriced = open_accounts(engine, 2, category="NDS-IV")
+    put_usage(engine, {(a, JULY): 2_000 for a in priced + unpriced})
+
+    run = bill_day(
+        JULY, lambda: SqlUnitOfWork(engine), SettableClock(ist(2025, 7, 2, 1)), TARIFFS, POLICIES
+    )
+
+    assert run.billed == 2
+    assert list(run.skipped.values()) == [2]
+    assert "NDS-IV" in next(iter(run.examples.values()))
+    assert run.without_usage == 0
+
+
+def test_a_catch_up_that_empties_a_wallet_gives_the_full_grace_from_the_posting(
+    engine: Engine,
+) -> None:
+    """Three missed days billed at once on 10 July: the cut waits for the grace from the
+    run, not from the day the money ran out, and the consumer is warned."""
+    (account_id,) = open_accounts(engine, 1, credit_paise=2_000)
+    put_usage(engine, {(account_id, JULY + timedelta(days=n)): 20_000 for n in range(3)})
+    run_at = ist(2025, 7, 10, 0, 30)
+
+    runs = bill_days(
+        JULY,
+        JULY + timedelta(days=2),
+        lambda: SqlUnitOfWork(engine),
+        SettableClock(run_at),
+        TARIFFS,
+        POLICIES,
+    )
+
+    assert sum(run.entered_grace for run in runs) == 1
+    with SqlUnitOfWork(engine) as uow:
+        connection = uow.connections.get(account_id)
+    assert connection.supply.state.value == "grace"
+    assert connection.supply.cut_at is not None
+    assert connection.supply.cut_at > run_at
+    assert connection.supply.cut_at - run_at >= timedelta(hours=24)
+    assert scalar(engine, "SELECT count(*) FROM outbox WHERE kind = 'sms'") >= 1
+    assert verify_ledger(engine).ok
+
+
+def scalar(engine: Engine, sql: str) -> int:
+    with engine.connect() as db:
+        return int(db.execute(text(sql)).scalar_one())
