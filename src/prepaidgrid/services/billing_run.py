@@ -39,7 +39,7 @@ from prepaidgrid.services.ports import (
     PostedBatch,
     TariffBook,
 )
-from prepaidgrid.services.supply import settle_supply
+from prepaidgrid.services.supply import settle_supply_many
 
 DEFAULT_PARTITION_SIZE = 20_000
 
@@ -153,12 +153,16 @@ def _bill_partition(
         )
         uow.billing.write_partition(batch)
         balances = (inputs.wallet_paise[rows] - batch.total_paise - batch.instalment_paise).tolist()
-        entered = 0
-        for row, balance in zip(rows.tolist(), balances, strict=True):
-            if balance <= 0 and inputs.supply_states[row] == SupplyState.CONNECTED.value:
-                connection = uow.connections.get(inputs.account_ids[row])
-                decision = settle_supply(uow, connection, connection.wallet_paise, at, policies)
-                entered += decision.state is SupplyState.GRACE
+        # Only a connected account at or below zero changes state: grace, and its warning.
+        reaching_zero = [
+            inputs.account_ids[row]
+            for row, balance in zip(rows.tolist(), balances, strict=True)
+            if balance <= 0 and inputs.supply_states[row] == SupplyState.CONNECTED.value
+        ]
+        decisions = settle_supply_many(
+            uow, list(uow.billing.connections_of(reaching_zero).values()), at, policies
+        )
+        entered = sum(decision.state is SupplyState.GRACE for decision in decisions)
         uow.commit()
     run.partitions += 1
     run.billed += len(batch.account_ids)

@@ -401,6 +401,16 @@ class PostedBatch:
     instalment_paise: Int64s
 
 
+@dataclass(frozen=True, slots=True)
+class SupplyEffects:
+    """What one supply decision writes (services/supply.py `supply_effects`)."""
+
+    account_id: str
+    change: SupplyChange | None  # None: the snapshot stays as it was
+    snapshot: SupplySnapshot
+    messages: tuple[OutboxMessage, ...]
+
+
 class BulkBilling(Protocol):
     def unbilled_accounts(self, day: date) -> list[str]:
         """Prepaid accounts with a daily usage row for `day` and no charge yet, sorted."""
@@ -412,6 +422,19 @@ class BulkBilling(Protocol):
 
     def write_partition(self, batch: PostedBatch) -> None:
         """Insert the batch's daily charges and its journal (postings first, journal last)."""
+        ...
+
+    def connections_of(self, account_ids: list[str]) -> dict[str, Connection]:
+        """Several accounts at once, as `Connections.get` reads one."""
+        ...
+
+    def pending_paise_of(self, account_ids: list[str]) -> dict[str, int]:
+        """Pending payments per account (absent: none), as `Payments.pending_paise`."""
+        ...
+
+    def apply_supply_effects(self, effects: list[SupplyEffects]) -> None:
+        """Write many accounts' supply changes and outbox messages in a few statements
+        (a message whose dedupe key exists is skipped, as `Outbox.add` does)."""
         ...
 
     def prepaid_without_usage(self, day: date) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,15 @@ from prepaidgrid.domain.supply import (
     window_label,
 )
 from prepaidgrid.domain.units import IST, format_rupees
-from prepaidgrid.services.ports import Clock, OutboxMessage, PolicyBook, SupplyChange, UnitOfWork
+from prepaidgrid.services.ports import (
+    BillingUnitOfWork,
+    Clock,
+    OutboxMessage,
+    PolicyBook,
+    SupplyChange,
+    SupplyEffects,
+    UnitOfWork,
+)
 
 RELAY_COMMAND_TTL = timedelta(hours=24)
 
@@ -68,31 +77,52 @@ def _apply_decision(
     *,
     reissue_of: str | None = None,
 ) -> None:
-    """Queue what the decision asks for and store the new supply state with its reasons.
+    """Queue what the decision asks for and store the new supply state with its reasons."""
+    effects = supply_effects(connection, balance_paise, decision, policy, at, reissue_of=reissue_of)
+    for message in effects.messages:
+        uow.outbox.add(message)
+    if effects.change is not None:
+        uow.connections.save_supply(effects.change, effects.snapshot)
+
+
+def supply_effects(
+    connection: Connection,
+    balance_paise: int,
+    decision: SupplyDecision,
+    policy: SupplyPolicy,
+    at: datetime,
+    *,
+    reissue_of: str | None = None,
+) -> SupplyEffects:
+    """What a decision writes: its outbox messages, the new snapshot and the change record
+    (None when the snapshot stays as it was). Pure, so one account and a whole billing
+    partition (`settle_supply_many`) apply exactly the same rules.
 
     `reissue_of` names a lapsed command that this decision sends again: its id is part of
     the new command's dedupe key, so a reissue is queued once per lapsed command.
     """
     snapshot = connection.supply
     warned_at = snapshot.warned_at
+    messages: list[OutboxMessage] = []
     if decision.action is SupplyAction.START_GRACE or (
         decision.action is SupplyAction.HOLD and warned_at is None
     ):
         warned_at = at
-        _queue_zero_balance_warning(uow, connection, balance_paise, decision, policy, at)
+        messages.append(_zero_balance_warning(connection, balance_paise, decision, policy, at))
     again = f":after:{reissue_of}" if reissue_of else ""
     if decision.action is SupplyAction.DISCONNECT:
         # a disconnect that lapsed is retried at a later cut time: that names the attempt
         cut = decision.cut_at.isoformat() if decision.cut_at else "none"
-        _queue_relay_command(uow, connection, "disconnect", at, f":cut:{cut}{again}")
+        messages.append(_relay_command(connection, "disconnect", at, f":cut:{cut}{again}"))
     if decision.action is SupplyAction.RECONNECT:
-        _queue_relay_command(uow, connection, "reconnect", at, again)
+        messages.append(_relay_command(connection, "reconnect", at, again))
     new_snapshot = SupplySnapshot(
         state=decision.state,
         zero_at=decision.zero_at,
         warned_at=None if decision.state is SupplyState.CONNECTED else warned_at,
         cut_at=decision.cut_at,
     )
+    change = None
     if new_snapshot != snapshot:
         change = SupplyChange(
             connection.account_id,
@@ -102,7 +132,39 @@ def _apply_decision(
             decision.action.value if decision.action else None,
             decision.reasons,
         )
-        uow.connections.save_supply(change, new_snapshot)
+    return SupplyEffects(connection.account_id, change, new_snapshot, tuple(messages))
+
+
+def settle_supply_many(
+    uow: BillingUnitOfWork,
+    connections: Collection[Connection],
+    at: datetime,
+    policies: PolicyBook,
+) -> list[SupplyDecision]:
+    """`settle_supply` for many accounts in one transaction, with their writes in bulk:
+    the billing run's accounts whose balance a night's charges took to zero."""
+    if not connections:
+        return []
+    pending = uow.billing.pending_paise_of([c.account_id for c in connections])
+    is_safe_mode = uow.platform.is_safe_mode()
+    decisions, effects = [], []
+    for connection in connections:
+        if not connection.is_prepaid:
+            continue
+        policy = policies.policy(connection.supply_profile)
+        context = SupplyContext(
+            at=at,
+            balance_paise=connection.wallet_paise,
+            pending_paise=pending.get(connection.account_id, 0),
+            is_safe_mode=is_safe_mode,
+        )
+        decision = decide_supply(
+            connection.supply, context, policy, policies.no_cut_days(connection.supply_profile)
+        )
+        decisions.append(decision)
+        effects.append(supply_effects(connection, connection.wallet_paise, decision, policy, at))
+    uow.billing.apply_supply_effects(effects)
+    return decisions
 
 
 def _cycle(zero_at: datetime | None) -> str:
@@ -110,14 +172,13 @@ def _cycle(zero_at: datetime | None) -> str:
     return zero_at.isoformat() if zero_at else "none"
 
 
-def _queue_zero_balance_warning(
-    uow: UnitOfWork,
+def _zero_balance_warning(
     connection: Connection,
     balance_paise: int,
     decision: SupplyDecision,
     policy: SupplyPolicy,
     at: datetime,
-) -> None:
+) -> OutboxMessage:
     cut_local = decision.cut_at.astimezone(IST) if decision.cut_at else None
     params = {
         "account_id": connection.account_id,
@@ -126,8 +187,7 @@ def _queue_zero_balance_warning(
         "cut_time": cut_local.strftime("%H:%M") if cut_local else "-",
         "window": window_label(policy),
     }
-    queue_sms(
-        uow,
+    return sms_message(
         connection,
         Template.ZERO_BALANCE,
         params,
@@ -145,43 +205,49 @@ def queue_sms(
     dedupe_key: str,
     at: datetime,
 ) -> None:
+    uow.outbox.add(sms_message(connection, template, params, dedupe_key, at))
+
+
+def sms_message(
+    connection: Connection,
+    template: Template,
+    params: dict[str, str],
+    dedupe_key: str,
+    at: datetime,
+) -> OutboxMessage:
     message = Message(template, connection.language, params)
-    uow.outbox.add(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            kind="sms",
-            account_id=connection.account_id,
-            payload={
-                "template": template.value,
-                "language": connection.language,
-                "mobile": connection.mobile,
-                "params": params,
-                "text": message.render(),
-            },
-            created_at=at,
-        )
+    return OutboxMessage(
+        dedupe_key=dedupe_key,
+        kind="sms",
+        account_id=connection.account_id,
+        payload={
+            "template": template.value,
+            "language": connection.language,
+            "mobile": connection.mobile,
+            "params": params,
+            "text": message.render(),
+        },
+        created_at=at,
     )
 
 
-def _queue_relay_command(
-    uow: UnitOfWork, connection: Connection, action: str, at: datetime, attempt: str = ""
-) -> None:
+def _relay_command(
+    connection: Connection, action: str, at: datetime, attempt: str = ""
+) -> OutboxMessage:
     cycle = _cycle(connection.supply.zero_at)
-    uow.outbox.add(
-        OutboxMessage(
-            dedupe_key=f"relay:{action}:{connection.account_id}:{cycle}{attempt}",
-            kind="relay_command",
-            account_id=connection.account_id,
-            payload={
-                "command_id": str(uuid.uuid4()),
-                "meter_id": connection.meter_id,
-                "discom": connection.discom,
-                "action": action,
-                "issued_at": at.isoformat(),
-                "expires_at": (at + RELAY_COMMAND_TTL).isoformat(),
-            },
-            created_at=at,
-        )
+    return OutboxMessage(
+        dedupe_key=f"relay:{action}:{connection.account_id}:{cycle}{attempt}",
+        kind="relay_command",
+        account_id=connection.account_id,
+        payload={
+            "command_id": str(uuid.uuid4()),
+            "meter_id": connection.meter_id,
+            "discom": connection.discom,
+            "action": action,
+            "issued_at": at.isoformat(),
+            "expires_at": (at + RELAY_COMMAND_TTL).isoformat(),
+        },
+        created_at=at,
     )
 
 

@@ -12,24 +12,29 @@ row, which seals them (adapters/db/triggers.py).
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
 from prepaidgrid.adapters.db.bulk import day_for, insert_new, instant_for, uuid_for
-from prepaidgrid.adapters.db.repositories import _plan_from_json
+from prepaidgrid.adapters.db.repositories import SqlConnections, _plan_from_json
 from prepaidgrid.adapters.db.tables import (
     accounts,
     daily_charges,
     daily_usage,
     journals,
     ledger_accounts,
+    outbox,
+    payments,
     postings,
+    supply_changes,
 )
+from prepaidgrid.domain.accounts import Connection
 from prepaidgrid.domain.arrears import ArrearsPlan
 from prepaidgrid.domain.ledger import (
     DUTY_PAYABLE,
@@ -42,7 +47,7 @@ from prepaidgrid.domain.ledger import (
     wallet,
 )
 from prepaidgrid.domain.units import ist_day
-from prepaidgrid.services.ports import BillingInputs, PostedBatch
+from prepaidgrid.services.ports import BillingInputs, PostedBatch, SupplyEffects
 
 CHARGE_COLUMNS = (
     "account_id",
@@ -83,6 +88,76 @@ class SqlBulkBilling:
             .order_by(daily_usage.c.account_id)
         ).scalars()
         return list(rows)
+
+    def connections_of(self, account_ids: list[str]) -> dict[str, Connection]:
+        return SqlConnections(self._db).get_many(account_ids)
+
+    def pending_paise_of(self, account_ids: list[str]) -> dict[str, int]:
+        if not account_ids:
+            return {}
+        rows = self._db.execute(
+            select(payments.c.account_id, func.sum(payments.c.amount_paise))
+            .where(payments.c.account_id.in_(account_ids), payments.c.status == "pending")
+            .group_by(payments.c.account_id)
+        ).all()
+        return {row[0]: int(row[1]) for row in rows}
+
+    def apply_supply_effects(self, effects: list[SupplyEffects]) -> None:
+        instant = instant_for(self._db)
+        changed = [e for e in effects if e.change is not None]
+        if changed:
+            self._db.execute(
+                update(accounts)
+                .where(accounts.c.account_id == bindparam("target"))
+                .values(
+                    supply_state=bindparam("state"),
+                    zero_at=bindparam("zero"),
+                    warned_at=bindparam("warned"),
+                    cut_at=bindparam("cut"),
+                ),
+                [
+                    {
+                        "target": e.account_id,
+                        "state": e.snapshot.state.value,
+                        "zero": e.snapshot.zero_at,
+                        "warned": e.snapshot.warned_at,
+                        "cut": e.snapshot.cut_at,
+                    }
+                    for e in changed
+                ],
+            )
+            self._db.execute(
+                insert(supply_changes),
+                [
+                    {
+                        "account_id": e.change.account_id,
+                        "at": e.change.at,
+                        "from_state": e.change.from_state,
+                        "to_state": e.change.to_state,
+                        "action": e.change.action,
+                        "reasons": list(e.change.reasons),
+                    }
+                    for e in changed
+                    if e.change is not None
+                ],
+            )
+        messages = [m for e in effects for m in e.messages]
+        if messages:
+            insert_new(
+                self._db,
+                outbox,
+                ("dedupe_key", "kind", "account_id", "payload", "created_at"),
+                [
+                    (
+                        m.dedupe_key,
+                        m.kind,
+                        m.account_id,
+                        json.dumps(dict(m.payload), ensure_ascii=False),
+                        instant(m.created_at),
+                    )
+                    for m in messages
+                ],
+            )
 
     def prepaid_without_usage(self, day: date) -> int:
         return int(

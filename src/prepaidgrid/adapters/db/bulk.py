@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, String, Table, Uuid
+from sqlalchemy import JSON, BigInteger, Date, Integer, String, Table, Uuid
 from sqlalchemy import Connection as SqlConnection
 
 from prepaidgrid.adapters.db.tables import UtcDateTime
@@ -67,6 +67,8 @@ def pg_array_type(table: Table, column: str) -> str:
         return "date[]"
     if isinstance(kind, Uuid):
         return "uuid[]"
+    if isinstance(kind, JSON):
+        return "json[]"
     raise TypeError(f"no array type for {table.name}.{column} ({kind})")
 
 
