@@ -211,3 +211,26 @@ def test_a_catch_up_that_empties_a_wallet_gives_the_full_grace_from_the_posting(
 def scalar(engine: Engine, sql: str) -> int:
     with engine.connect() as db:
         return int(db.execute(text(sql)).scalar_one())
+
+
+def test_the_scheduler_catches_up_every_missed_night_after_half_past_midnight(
+    engine: Engine,
+) -> None:
+    from prepaidgrid.bootstrap import App
+    from prepaidgrid.entrypoints.scheduler import NightlyBilling
+
+    ids = open_accounts(engine, 3)
+    put_usage(engine, {(a, JULY + timedelta(days=n)): 5_000 for a in ids for n in range(4)})
+    clock = SettableClock(ist(2025, 7, 5, 0, 10))
+    app = App(engine, clock, TARIFFS, POLICIES, lambda: SqlUnitOfWork(engine))
+    bill_day(JULY, app.new_uow, clock, TARIFFS, POLICIES)  # the last night the server was up
+    nightly = NightlyBilling(app)
+
+    nightly.tick()  # 00:10: not yet
+    clock.set(ist(2025, 7, 5, 0, 40))
+    nightly.tick()
+    nightly.tick()  # done for the night: nothing more
+
+    assert [run.day for run in nightly.runs] == [JULY + timedelta(days=n) for n in (1, 2, 3)]
+    assert len(charges(engine)) == 12
+    assert verify_ledger(engine).ok

@@ -14,9 +14,11 @@ import typer
 from prepaidgrid.adapters.db.partitions import ensure_interval_partitions, months_ahead
 from prepaidgrid.adapters.headend.broker import EMBEDDED_PORT, EmbeddedBroker
 from prepaidgrid.adapters.headend.worker import HeadEndWorker, WorkerConfig
+from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
 from prepaidgrid.entrypoints.cli_options import DbOption, app_for
+from prepaidgrid.entrypoints.scheduler import NightlyBilling
 
 
 def port_is_free(port: int) -> bool:
@@ -74,9 +76,13 @@ def serve(
         int, typer.Option(help="The embedded broker's port on 127.0.0.1.")
     ] = EMBEDDED_PORT,
     seconds: SecondsOption = None,
+    billing: Annotated[
+        bool, typer.Option(help="Run the nightly billing at 00:30 IST (catching up missed days).")
+    ] = True,
     db: DbOption = None,
 ) -> None:
-    """Run the broker (embedded unless PREPAIDGRID_MQTT_URL names one) and the head-end.
+    """Run the broker (embedded unless PREPAIDGRID_MQTT_URL names one), the head-end and the
+    nightly billing run.
 
     Meters connect to the broker printed at start-up. The embedded broker speaks MQTT 3.1.1
     without shared subscriptions, so it serves one head-end worker; a real broker gets an
@@ -84,6 +90,15 @@ def serve(
     (`prepaidgrid headend`)."""
     logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
     app = app_for(db)
+    nightly = NightlyBilling(app).start() if billing else None
+    try:
+        _serve(app, mqtt_url, broker_port, seconds)
+    finally:
+        if nightly is not None:
+            nightly.stop()
+
+
+def _serve(app: App, mqtt_url: str | None, broker_port: int, seconds: float | None) -> None:
     today = app.clock.now().astimezone(IST).date()
     if created := ensure_interval_partitions(app.engine, months_ahead(today, 2)):
         typer.echo(f"created interval partitions: {', '.join(created)}", err=True)

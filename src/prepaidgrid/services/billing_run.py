@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from prepaidgrid.domain.arrears import instalment_paise
 from prepaidgrid.domain.billing import price_days
 from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.supply import SupplyState
-from prepaidgrid.domain.units import days_in_month
+from prepaidgrid.domain.units import IST, days_in_month
 from prepaidgrid.services.ports import (
     BillingInputs,
     BillingUnitOfWork,
@@ -255,3 +255,48 @@ def _groups(inputs: BillingInputs, billable: np.ndarray) -> dict[tuple[str, str]
         if billable[row]:
             keys.setdefault(key, []).append(row)
     return {key: np.asarray(rows, dtype=np.int64) for key, rows in keys.items()}
+
+
+NIGHTLY_AT = time(0, 30)  # IST: the day before is over and its midnight reads are in
+MAX_CATCH_UP_DAYS = 62
+
+
+def days_due(latest_billed: date | None, yesterday: date) -> list[date]:
+    """The days a nightly run must bill, oldest first: every day after the latest billed
+    one through yesterday (a server that was down for a week bills the week, day by day),
+    or just yesterday on a platform that has never billed. Refuses to reach back further
+    than MAX_CATCH_UP_DAYS without an operator deciding it (`prepaidgrid bill --day`)."""
+    first = yesterday if latest_billed is None else latest_billed + timedelta(days=1)
+    if first < yesterday - timedelta(days=MAX_CATCH_UP_DAYS - 1):
+        raise DomainError(
+            f"billing is {(yesterday - first).days + 1} days behind (since {first}): more than "
+            f"{MAX_CATCH_UP_DAYS}; bill them deliberately with prepaidgrid bill --day/--through"
+        )
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
+def is_nightly_due(now: datetime, last_done: date | None) -> bool:
+    """True once it is past 00:30 IST on a day whose previous day has not been run."""
+    local = now.astimezone(IST)
+    yesterday = local.date() - timedelta(days=1)
+    return local.time() >= NIGHTLY_AT and (last_done is None or last_done < yesterday)
+
+
+def run_nightly(
+    new_uow: Callable[[], BillingUnitOfWork],
+    clock: Clock,
+    tariffs: TariffBook,
+    policies: PolicyBook,
+    compute_usage: Callable[[date], object],
+    *,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+) -> list[DayRun]:
+    """The scheduled run: for each due day, its daily usage from meter data, then its bill."""
+    yesterday = clock.now().astimezone(IST).date() - timedelta(days=1)
+    with new_uow() as uow:
+        latest = uow.billing.latest_billed_day()
+    runs = []
+    for day in days_due(latest, yesterday):
+        compute_usage(day)
+        runs.append(bill_day(day, new_uow, clock, tariffs, policies, partition_size=partition_size))
+    return runs

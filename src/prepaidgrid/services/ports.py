@@ -437,6 +437,10 @@ class BulkBilling(Protocol):
         (a message whose dedupe key exists is skipped, as `Outbox.add` does)."""
         ...
 
+    def latest_billed_day(self) -> date | None:
+        """The newest day with any charge posted (None before the first run)."""
+        ...
+
     def prepaid_without_usage(self, day: date) -> int:
         """Prepaid accounts (in service by `day`) that have no daily usage row for it."""
         ...

@@ -159,6 +159,10 @@ class SqlBulkBilling:
                 ],
             )
 
+    def latest_billed_day(self) -> date | None:
+        latest: date | None = self._db.execute(select(func.max(daily_charges.c.bill_day))).scalar()
+        return latest
+
     def prepaid_without_usage(self, day: date) -> int:
         return int(
             self._db.execute(

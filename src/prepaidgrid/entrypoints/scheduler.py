@@ -1,0 +1,73 @@
+"""The scheduler `serve` runs beside the head-end: the nightly billing run at 00:30 IST.
+
+One thread wakes every `poll_seconds`; once it is past 00:30 IST and yesterday has not been
+run, it computes each due day's usage from meter data and bills it (catching up missed
+days one by one). A failure is logged and tried again at the next wake: the run is
+idempotent, so trying again never charges twice. With several `serve` processes, each
+would try; the run's keys keep that safe, and a leader lock (issue 8) will make it tidy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, timedelta
+
+from prepaidgrid.adapters.db.uow import SqlUnitOfWork
+from prepaidgrid.bootstrap import App
+from prepaidgrid.domain.units import IST
+from prepaidgrid.services.billing_run import DayRun, is_nightly_due, run_nightly
+from prepaidgrid.services.meter_usage import compute_daily_usage
+
+log = logging.getLogger("prepaidgrid.scheduler")
+
+
+class NightlyBilling:
+    def __init__(self, app: App, poll_seconds: float = 60.0) -> None:
+        self._app = app
+        self._poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="nightly-billing", daemon=True)
+        self.last_done: date | None = None
+        self.runs: list[DayRun] = []
+
+    def start(self) -> NightlyBilling:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(self._poll_seconds)
+
+    def tick(self) -> None:
+        app = self._app
+        now = app.clock.now()
+        if not is_nightly_due(now, self.last_done):
+            return
+        try:
+            runs = run_nightly(
+                lambda: SqlUnitOfWork(app.engine),
+                app.clock,
+                app.tariffs,
+                app.policies,
+                lambda day: compute_daily_usage(day, app.uow(), app.clock, tariffs=app.tariffs),
+            )
+        except Exception:  # the database may be down: the next wake tries again
+            log.exception("the nightly billing run failed; it will be tried again")
+            return
+        self.runs += runs
+        for run in runs:
+            log.warning(
+                "billed %s: %d accounts, %d paise, %d entering grace, skipped %s",
+                run.day,
+                run.billed,
+                run.charged_paise,
+                run.entered_grace,
+                run.skipped or "none",
+            )
+        self.last_done = now.astimezone(IST).date() - timedelta(days=1)
