@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.billing --meters 100000
 
 clean:
 	rm -rf $(VENV) prepaidgrid.db .pytest_cache .mypy_cache .ruff_cache
