@@ -234,3 +234,42 @@ def test_the_scheduler_catches_up_every_missed_night_after_half_past_midnight(
     assert [run.day for run in nightly.runs] == [JULY + timedelta(days=n) for n in (1, 2, 3)]
     assert len(charges(engine)) == 12
     assert verify_ledger(engine).ok
+
+
+def test_an_account_that_became_prepaid_mid_month_is_billed_as_the_single_posting_bills_it(
+    engine: Engine,
+) -> None:
+    """Installed at 02:00 IST on 10 July (still the 9th in UTC): its first prepaid day is
+    the 10th, its period the 22 days left in July, in the run as in a single posting."""
+    with contextlib.suppress(AlreadyExists):
+        add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
+    installed = ist(2025, 7, 10, 2)
+    for account_id in ("RUN", "ONE"):
+        open_connection(
+            NewConnection(account_id, "Test", "9876500001", "DS-II", 3000, "SUB-1", "SBPDCL"),
+            SqlUnitOfWork(engine),
+            SettableClock(installed),
+        )
+        install_smart_meter(
+            InstallSmartMeter(account_id, f"M-{account_id}", postpaid_balance_paise=90_000),
+            SqlUnitOfWork(engine),
+            SettableClock(installed),
+            POLICIES,
+        )
+    tenth = date(2025, 7, 10)
+    put_usage(
+        engine, {(a, d): 7_000 for a in ("RUN", "ONE") for d in (tenth - timedelta(1), tenth)}
+    )
+    clock = SettableClock(ist(2025, 7, 11, 0, 30))
+    post_daily_charge(
+        PostDailyCharge("ONE", tenth, 7_000), SqlUnitOfWork(engine), clock, TARIFFS, POLICIES
+    )
+
+    ninth = bill_day(tenth - timedelta(1), lambda: SqlUnitOfWork(engine), clock, TARIFFS, POLICIES)
+    run = bill_day(tenth, lambda: SqlUnitOfWork(engine), clock, TARIFFS, POLICIES)
+
+    assert ninth.billed == 0
+    assert ninth.skipped == {"NotYetPrepaid": 2}
+    assert run.billed == 1
+    billed = charges(engine)
+    assert billed[("RUN", tenth)] == billed[("ONE", tenth)] > 0
