@@ -273,3 +273,74 @@ def test_an_account_that_became_prepaid_mid_month_is_billed_as_the_single_postin
     assert run.billed == 1
     billed = charges(engine)
     assert billed[("RUN", tenth)] == billed[("ONE", tenth)] > 0
+
+
+def test_estimated_days_are_trued_up_once_the_reads_arrive_and_the_month_adds_up(
+    engine: Engine,
+) -> None:
+    """Five days billed on the 5 kWh fallback; the meter's midnight reads then show 40 kWh.
+    The true-up posts the difference once, and the month costs what 40 kWh costs."""
+    from prepaidgrid.adapters.db.tables import register_reads
+    from prepaidgrid.domain.tariffs import bill_to_date
+    from prepaidgrid.services.true_up import true_up_month
+
+    (account_id,) = open_accounts(engine, 1)
+    days = [JULY + timedelta(days=n) for n in range(5)]
+    put_usage(engine, {(account_id, d): 5_000 for d in days})
+    clock = SettableClock(ist(2025, 8, 1, 0, 30))
+    new_uow = lambda: SqlUnitOfWork(engine)  # noqa: E731
+    bill_days(days[0], days[-1], new_uow, clock, TARIFFS, POLICIES)
+    with engine.begin() as db:
+        db.execute(
+            insert(register_reads),
+            [
+                {
+                    "meter_id": f"M-{account_id}",
+                    "read_at": ist(2025, 7, day, 0),
+                    "kind": "daily",
+                    "import_wh": wh,
+                    "meter_time": ist(2025, 7, day, 0),
+                    "received_at": ist(2025, 7, 31, 12),
+                    "msg_id": f"late-{day}",
+                }
+                for day, wh in ((1, 100_000), (6, 140_000))
+            ],
+        )
+
+    first = true_up_month(JULY, new_uow, clock, TARIFFS, POLICIES)
+    again = true_up_month(JULY, new_uow, clock, TARIFFS, POLICIES)
+
+    assert (first.accounts, first.trued_up, first.days_settled) == (1, 1, 5)
+    assert (again.accounts, again.trued_up) == (0, 0)
+    tariff = TARIFFS.in_force("SBPDCL", JULY).category("DS-II")
+    month = bill_to_date(tariff, Usage(40_000, 5, 31, JULY, sanctioned_load_w=2000))
+    daily = sum(charges(engine).values())
+    assert daily + first.debited_paise - first.credited_paise == month.total_paise
+    assert first.debited_paise > 0  # the estimates were too low
+    with engine.connect() as db:
+        methods = set(
+            db.execute(
+                select(daily_usage.c.method).where(daily_usage.c.account_id == account_id)
+            ).scalars()
+        )
+    assert methods == {"apportioned"}
+    assert verify_ledger(engine).ok
+
+
+def test_the_nightly_run_trues_up_a_month_after_billing_its_last_day(engine: Engine) -> None:
+    from prepaidgrid.services.billing_run import run_nightly
+
+    ids = open_accounts(engine, 2)
+    days = [date(2025, 7, 30), date(2025, 7, 31), date(2025, 8, 1)]
+    put_usage(engine, {(a, d): 4_000 for a in ids for d in [date(2025, 7, 29), *days]})
+    new_uow = lambda: SqlUnitOfWork(engine)  # noqa: E731
+    clock = SettableClock(ist(2025, 8, 2, 0, 40))
+    bill_day(date(2025, 7, 29), new_uow, clock, TARIFFS, POLICIES)
+    months: list[date] = []
+
+    runs = run_nightly(
+        new_uow, clock, TARIFFS, POLICIES, lambda day: None, on_month_end=months.append
+    )
+
+    assert [run.day for run in runs] == days
+    assert months == [JULY]

@@ -49,6 +49,7 @@ class JournalKind(StrEnum):
     REVERSAL = "reversal"
     CHARGE = "charge"
     CHARGE_RUN = "charge_run"  # a billing run's partition: many accounts' days in one journal
+    TRUE_UP = "true_up"  # estimated days settled against real reads: the difference
     INSTALMENT = "instalment"
     OPENING = "opening"
     ADJUSTMENT = "adjustment"
@@ -235,6 +236,41 @@ def charge_journal(
         lines,
         account_id,
         f"charges for {bill_day.isoformat()}",
+    )
+
+
+def true_up_key(account_id: str, first_day: date, last_day: date) -> str:
+    return f"trueup:{account_id}:{first_day.isoformat()}:{last_day.isoformat()}"
+
+
+def true_up_journal(
+    account_id: str,
+    first_day: date,
+    last_day: date,
+    amounts: ChargeAmounts,
+    month_wh: int,
+    at: datetime,
+) -> Journal | None:
+    """The difference a true-up makes to the month's charges, posted like a charge (a
+    negative total credits the wallet). None when the settled energy costs the same."""
+    lines = {
+        wallet(account_id): -amounts.total_paise,
+        SUBSIDY_RECEIVABLE: -amounts.subsidy_paise,
+        REBATE_EXPENSE: -amounts.rebate_paise,
+        REVENUE_ENERGY: amounts.energy_paise + amounts.tod_paise,
+        REVENUE_FIXED: amounts.fixed_paise,
+        DUTY_PAYABLE: amounts.duty_paise,
+    }
+    if all(amount == 0 for amount in lines.values()):
+        return None
+    return journal(
+        true_up_key(account_id, first_day, last_day),
+        JournalKind.TRUE_UP,
+        at,
+        lines,
+        account_id,
+        f"true-up of estimated days {first_day.isoformat()} to {last_day.isoformat()}"
+        f" (month now {month_wh} Wh)",
     )
 
 

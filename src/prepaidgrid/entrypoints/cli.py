@@ -7,7 +7,7 @@ import typer
 from prepaidgrid.entrypoints.cli_demo import demo
 from prepaidgrid.entrypoints.cli_headend import headend, serve
 from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
-from prepaidgrid.entrypoints.cli_meterdata import bill, bill_day, usage_app
+from prepaidgrid.entrypoints.cli_meterdata import bill, bill_day, true_up, usage_app
 from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
 from prepaidgrid.entrypoints.cli_org import org_app
 from prepaidgrid.entrypoints.cli_simulate import simulate
@@ -24,6 +24,7 @@ app.command("headend")(headend)
 app.command("serve")(serve)
 app.command("simulate")(simulate)
 app.command("bill")(bill)
+app.command("true-up")(true_up)
 app.command("bill-day")(bill_day)
 app.add_typer(usage_app, name="usage")
 app.add_typer(db_app, name="db")

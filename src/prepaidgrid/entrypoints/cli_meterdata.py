@@ -32,6 +32,7 @@ from prepaidgrid.entrypoints.cli_options import (
 )
 from prepaidgrid.services.billing_run import DEFAULT_PARTITION_SIZE, bill_days
 from prepaidgrid.services.meter_usage import bill_metered_day, compute_daily_usage
+from prepaidgrid.services.true_up import true_up_month
 
 usage_app = typer.Typer(
     help="Daily consumption per account from meter data (validate, estimate, edit).",
@@ -156,3 +157,21 @@ def bill(
             f"{run.without_usage:,}",
         )
     Console().print(table)
+
+
+@exits_on_domain_error
+def true_up(
+    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM.")],
+    db: DbOption = None,
+    at: AtOption = None,
+) -> None:
+    """Settle a month's estimated days against the reads that have arrived since (once)."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidInput(f"--month must look like 2025-07, got {month!r}") from None
+    app = app_for(db, at)
+    run = true_up_month(
+        first, lambda: SqlUnitOfWork(app.engine), app.clock, app.tariffs, app.policies
+    )
+    emit_json(run.as_dict())

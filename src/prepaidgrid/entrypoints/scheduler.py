@@ -1,4 +1,5 @@
-"""The scheduler `serve` runs beside the head-end: the nightly billing run at 00:30 IST.
+"""The scheduler `serve` runs beside the head-end: the nightly billing run at 00:30 IST, and
+after a month's last day its true-up.
 
 One thread wakes every `poll_seconds`; once it is past 00:30 IST and yesterday has not been
 run, it computes each due day's usage from meter data and bills it (catching up missed
@@ -18,6 +19,7 @@ from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
 from prepaidgrid.services.billing_run import DayRun, is_nightly_due, run_nightly
 from prepaidgrid.services.meter_usage import compute_daily_usage
+from prepaidgrid.services.true_up import true_up_month
 
 log = logging.getLogger("prepaidgrid.scheduler")
 
@@ -44,6 +46,11 @@ class NightlyBilling:
             self.tick()
             self._stop.wait(self._poll_seconds)
 
+    def _true_up(self, month: date) -> None:
+        app = self._app
+        run = true_up_month(month, app.new_uow, app.clock, app.tariffs, app.policies)
+        log.warning("true-up of %s: %s", month.strftime("%Y-%m"), run.as_dict())
+
     def tick(self) -> None:
         app = self._app
         now = app.clock.now()
@@ -56,6 +63,7 @@ class NightlyBilling:
                 app.tariffs,
                 app.policies,
                 lambda day: compute_daily_usage(day, app.uow(), app.clock, tariffs=app.tariffs),
+                on_month_end=self._true_up,
             )
         except Exception:  # the database may be down: the next wake tries again
             log.exception("the nightly billing run failed; it will be tried again")

@@ -290,8 +290,10 @@ def run_nightly(
     compute_usage: Callable[[date], object],
     *,
     partition_size: int = DEFAULT_PARTITION_SIZE,
+    on_month_end: Callable[[date], object] | None = None,
 ) -> list[DayRun]:
-    """The scheduled run: for each due day, its daily usage from meter data, then its bill."""
+    """The scheduled run: for each due day, its daily usage from meter data, then its bill;
+    after a month's last day, `on_month_end(first day of the month)` (the true-up)."""
     yesterday = clock.now().astimezone(IST).date() - timedelta(days=1)
     with new_uow() as uow:
         latest = uow.billing.latest_billed_day()
@@ -299,4 +301,6 @@ def run_nightly(
     for day in days_due(latest, yesterday):
         compute_usage(day)
         runs.append(bill_day(day, new_uow, clock, tariffs, policies, partition_size=partition_size))
+        if on_month_end is not None and (day + timedelta(days=1)).day == 1:
+            on_month_end(day.replace(day=1))
     return runs

@@ -437,6 +437,19 @@ class BulkBilling(Protocol):
         (a message whose dedupe key exists is skipped, as `Outbox.add` does)."""
         ...
 
+    def estimated_accounts(self, first_day: date, last_day: date) -> list[str]:
+        """Accounts with a billed day between the two (inclusive) whose usage is still an
+        estimate, sorted."""
+        ...
+
+    def billed_days(self, account_id: str, first_day: date, last_day: date) -> set[date]:
+        """The days between the two (inclusive) the account has been charged for."""
+        ...
+
+    def month_max_demand_w(self, account_id: str, first_day: date, last_day: date) -> int:
+        """The highest month-to-date demand billed between the two days (0 if none)."""
+        ...
+
     def latest_billed_day(self) -> date | None:
         """The newest day with any charge posted (None before the first run)."""
         ...

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
 from prepaidgrid.adapters.db.bulk import day_for, insert_new, instant_for, uuid_for
 from prepaidgrid.adapters.db.repositories import SqlConnections, _plan_from_json
@@ -156,6 +156,48 @@ class SqlBulkBilling:
                     for m in messages
                 ],
             )
+
+    def estimated_accounts(self, first_day: date, last_day: date) -> list[str]:
+        rows = self._db.execute(
+            select(daily_usage.c.account_id)
+            .distinct()
+            .join(
+                daily_charges,
+                and_(
+                    daily_charges.c.account_id == daily_usage.c.account_id,
+                    daily_charges.c.bill_day == daily_usage.c.usage_day,
+                ),
+            )
+            .where(
+                daily_usage.c.usage_day >= first_day,
+                daily_usage.c.usage_day <= last_day,
+                daily_usage.c.method.in_(("average", "fallback")),
+            )
+            .order_by(daily_usage.c.account_id)
+        ).scalars()
+        return list(rows)
+
+    def billed_days(self, account_id: str, first_day: date, last_day: date) -> set[date]:
+        return set(
+            self._db.execute(
+                select(daily_charges.c.bill_day).where(
+                    daily_charges.c.account_id == account_id,
+                    daily_charges.c.bill_day >= first_day,
+                    daily_charges.c.bill_day <= last_day,
+                )
+            ).scalars()
+        )
+
+    def month_max_demand_w(self, account_id: str, first_day: date, last_day: date) -> int:
+        return int(
+            self._db.execute(
+                select(func.coalesce(func.max(daily_charges.c.max_demand_w), 0)).where(
+                    daily_charges.c.account_id == account_id,
+                    daily_charges.c.bill_day >= first_day,
+                    daily_charges.c.bill_day <= last_day,
+                )
+            ).scalar_one()
+        )
 
     def latest_billed_day(self) -> date | None:
         latest: date | None = self._db.execute(select(func.max(daily_charges.c.bill_day))).scalar()
