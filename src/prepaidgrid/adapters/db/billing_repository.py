@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
-from prepaidgrid.adapters.db.bulk import day_for, insert_new, instant_for, uuid_for
+from prepaidgrid.adapters.db.bulk import day_for, insert_all, insert_new, instant_for, uuid_for
 from prepaidgrid.adapters.db.repositories import SqlConnections, _plan_from_json
 from prepaidgrid.adapters.db.tables import (
     accounts,
@@ -361,7 +361,7 @@ class SqlBulkBilling:
             [stored_id] * count,
             strict=True,
         )
-        _insert_all(self._db, daily_charges.name, CHARGE_COLUMNS, list(columns))
+        insert_all(self._db, daily_charges, CHARGE_COLUMNS, list(columns))
         if not lines:
             return  # a partition that costs nothing: its days are billed at zero
         insert_new(
@@ -409,12 +409,3 @@ def _postings(batch: PostedBatch) -> list[tuple[str, int]]:
     if sum(amount for _, amount in lines) != 0:  # the kernel's identity, checked once more
         raise ValueError(f"batch {batch.journal_key} does not balance")
     return lines
-
-
-def _insert_all(
-    db: SqlConnection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """A plain multi-row insert: a duplicate key fails the whole partition, as it must."""
-    mark = "?" if db.dialect.name == "sqlite" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    db.exec_driver_sql(sql, rows)

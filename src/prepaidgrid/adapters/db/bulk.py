@@ -73,14 +73,29 @@ def pg_array_type(table: Table, column: str) -> str:
 
 
 @cache
-def pg_unnest_sql(table: Table, columns: tuple[str, ...], returning: str = "") -> str:
+def pg_unnest_sql(
+    table: Table, columns: tuple[str, ...], returning: str = "", *, ignore_duplicates: bool = True
+) -> str:
     """PostgreSQL: one statement for any number of rows, each column one array parameter."""
     arrays = ", ".join(f"%s::{pg_array_type(table, c)}" for c in columns)
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
-    )
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+    if ignore_duplicates:
+        sql += " ON CONFLICT DO NOTHING"
     return f"{sql} RETURNING {returning}" if returning else sql
+
+
+def insert_all(
+    db: SqlConnection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """A plain bulk insert: a duplicate key fails the whole statement (and transaction)."""
+    if not rows:
+        return
+    if db.dialect.name == "postgresql":
+        sql = pg_unnest_sql(table, columns, ignore_duplicates=False)
+        db.exec_driver_sql(sql, as_arrays(rows))
+    else:
+        plain = insert_sql(db.dialect.name, table.name, columns)
+        db.exec_driver_sql(plain.removesuffix(" ON CONFLICT DO NOTHING"), list(rows))
 
 
 def as_arrays(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
