@@ -231,3 +231,45 @@ def test_the_default_demo_runs_the_simulated_city_on_the_embedded_broker(
     assert "embedded" in out
     assert "all invariants hold" in out
     assert re.search(r"rejected\s*│\s*none", out), out
+
+
+def test_bill_refuses_a_day_that_is_not_over_and_a_backwards_range(db: str) -> None:
+    not_over = run("bill", "--day", "2025-07-05", "--db", db, "--at", "2025-07-05T09:00:00+05:30")
+    backwards = run(
+        "bill",
+        "--day",
+        "2025-07-05",
+        "--through",
+        "2025-07-01",
+        "--db",
+        db,
+        "--at",
+        "2025-07-09T09:00:00+05:30",
+    )
+
+    assert not_over[0] == 2
+    assert "not over yet" in not_over[2]
+    assert backwards[0] == 2
+    assert "before" in backwards[2]
+
+
+def test_bill_bills_yesterday_by_default_and_says_so_in_json(tmp_path: Path) -> None:
+    from bench.population import FIRST_DAY, seed
+
+    from prepaidgrid.adapters.db.engine import make_engine
+    from prepaidgrid.adapters.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'bill.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed(engine, 300)
+    engine.dispose()
+
+    code, out, err = run("bill", "--json", "--db", url, "--at", "2025-07-02T00:30:00+05:30")
+    again = run("bill", "--json", "--db", url, "--at", "2025-07-02T00:30:00+05:30")
+
+    assert code == 0, err
+    (day,) = json.loads(out)
+    assert (day["day"], day["accounts"], day["billed"]) == (FIRST_DAY.isoformat(), 300, 300)
+    assert day["charged_paise"] > 0
+    assert json.loads(again[1])[0]["billed"] == 0
