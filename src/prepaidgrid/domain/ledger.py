@@ -219,14 +219,7 @@ def charge_journal(
     """The day's deduction: the wallet pays the total, the state pays the subsidy, the
     rebate is the DISCOM's expense; revenue and duty payable receive the gross figures.
     None when the day costs nothing at all (every line zero)."""
-    lines = {
-        wallet(account_id): -amounts.total_paise,
-        SUBSIDY_RECEIVABLE: -amounts.subsidy_paise,
-        REBATE_EXPENSE: -amounts.rebate_paise,
-        REVENUE_ENERGY: amounts.energy_paise + amounts.tod_paise,
-        REVENUE_FIXED: amounts.fixed_paise,
-        DUTY_PAYABLE: amounts.duty_paise,
-    }
+    lines = _charge_lines(account_id, amounts)
     if all(amount == 0 for amount in lines.values()):
         return None
     return journal(
@@ -237,6 +230,19 @@ def charge_journal(
         account_id,
         f"charges for {bill_day.isoformat()}",
     )
+
+
+def _charge_lines(account_id: str, amounts: ChargeAmounts) -> dict[str, int]:
+    """The wallet pays the total, the state the subsidy, the DISCOM the rebate; revenue and
+    duty payable receive the gross figures (any sign: a true-up can credit)."""
+    return {
+        wallet(account_id): -amounts.total_paise,
+        SUBSIDY_RECEIVABLE: -amounts.subsidy_paise,
+        REBATE_EXPENSE: -amounts.rebate_paise,
+        REVENUE_ENERGY: amounts.energy_paise + amounts.tod_paise,
+        REVENUE_FIXED: amounts.fixed_paise,
+        DUTY_PAYABLE: amounts.duty_paise,
+    }
 
 
 def true_up_key(account_id: str, first_day: date, last_day: date) -> str:
@@ -253,14 +259,7 @@ def true_up_journal(
 ) -> Journal | None:
     """The difference a true-up makes to the month's charges, posted like a charge (a
     negative total credits the wallet). None when the settled energy costs the same."""
-    lines = {
-        wallet(account_id): -amounts.total_paise,
-        SUBSIDY_RECEIVABLE: -amounts.subsidy_paise,
-        REBATE_EXPENSE: -amounts.rebate_paise,
-        REVENUE_ENERGY: amounts.energy_paise + amounts.tod_paise,
-        REVENUE_FIXED: amounts.fixed_paise,
-        DUTY_PAYABLE: amounts.duty_paise,
-    }
+    lines = _charge_lines(account_id, amounts)
     if all(amount == 0 for amount in lines.values()):
         return None
     return journal(
