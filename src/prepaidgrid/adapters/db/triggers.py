@@ -236,6 +236,30 @@ POSTGRESQL_APPEND_ONLY = [
 ]
 
 
+# SQLite, revision 0007: consumer balances move when a journal seals, not per posting. A
+# posting's balance UPDATE ran once per row (a trigger program per posting); the journal's
+# insert, which already checks its postings balance, now applies them in one grouped UPDATE.
+# Postings always precede their journal and none can follow it (postings_journal_sealed),
+# so every posting reaches its balance exactly once, in the transaction that writes it.
+SQLITE_ROW_BALANCE = """
+    CREATE TRIGGER postings_maintain_balance AFTER INSERT ON postings
+    BEGIN
+      UPDATE ledger_accounts SET balance_paise = balance_paise + NEW.amount_paise
+      WHERE code = NEW.ledger_account AND balance_paise IS NOT NULL;
+    END
+    """
+SQLITE_JOURNAL_BALANCE = """
+    CREATE TRIGGER journals_maintain_balance AFTER INSERT ON journals
+    BEGIN
+      UPDATE ledger_accounts SET balance_paise = balance_paise + moved.total
+        FROM (SELECT ledger_account, sum(amount_paise) AS total FROM postings
+               WHERE journal_id = NEW.id GROUP BY ledger_account) AS moved
+       WHERE ledger_accounts.code = moved.ledger_account
+         AND ledger_accounts.balance_paise IS NOT NULL;
+    END
+    """
+
+
 def statements(dialect: str) -> list[str]:
     """The triggers revision 0001 installs (on PostgreSQL, 0005 then goes per statement)."""
     if dialect == "sqlite":
