@@ -75,13 +75,20 @@ def test_each_metered_day_is_billed_once_from_meter_data(
 
     usage_rows = scalar(pg_engine, "SELECT count(*) FROM daily_usage")
     charges = scalar(pg_engine, "SELECT count(*) FROM daily_charges")
-    keys = scalar(
-        pg_engine, "SELECT count(DISTINCT idempotency_key) FROM journals WHERE kind = 'charge'"
+    debited = scalar(
+        pg_engine,
+        "SELECT count(*) FROM daily_charges WHERE total_paise + instalment_paise <> 0",
+    )
+    wallet_debits = scalar(
+        pg_engine,
+        "SELECT count(*) FROM (SELECT DISTINCT p.journal_id, p.ledger_account FROM postings p "
+        "JOIN journals j ON j.id = p.journal_id "
+        "WHERE j.kind = 'charge_run' AND p.ledger_account LIKE 'wallet:%') d",
     )
 
     assert usage_rows == simulation.report.meters * DAYS
     assert charges == ds_ii * DAYS  # the 2021-22 tariff prices DS-II only
-    assert keys == charges
+    assert wallet_debits == debited  # the nightly run: one wallet debit per charged day
     mismatched = scalar(
         pg_engine,
         "SELECT count(*) FROM daily_charges c JOIN daily_usage u "

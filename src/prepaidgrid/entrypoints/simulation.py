@@ -54,7 +54,8 @@ from prepaidgrid.domain.accounts import NewConnection, OrgLevel, OrgUnit
 from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.ledger import PaymentRef
 from prepaidgrid.domain.units import IST
-from prepaidgrid.services.meter_usage import bill_metered_day, compute_daily_usage
+from prepaidgrid.services.billing_run import bill_day
+from prepaidgrid.services.meter_usage import compute_daily_usage
 from prepaidgrid.services.onboarding import (
     InstallSmartMeter,
     ReplaceMeter,
@@ -317,9 +318,7 @@ class Simulation:
 
     def _bill(self, day: date) -> None:
         usage = compute_daily_usage(day, self.app.uow(), self.clock)
-        billed = bill_metered_day(
-            day, self.app.new_uow, self.clock, self.app.tariffs, self.app.policies
-        )
+        billed = bill_day(day, self.app.new_uow, self.clock, self.app.tariffs, self.app.policies)
         for key, value in _counts(usage).items():
             self.billing_totals[f"usage_{key}"] += value
         for key, value in _counts(billed).items():
