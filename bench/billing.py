@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -74,6 +75,10 @@ def run(
         )
         run_s = time.perf_counter() - started
         rss_after_run_mb = _peak_rss_mb()  # before the floor builds its rows in memory
+        print(  # a long run's figure survives a failure of the floor
+            f"run: {day.billed:,} billed in {run_s:.1f} s, RSS {rss_after_run_mb:.0f} MB",
+            file=sys.stderr,
+        )
         rows = _rows_written(engine)
         floor_s = time_floor(engine, rows["daily_charges"], rows["postings"])
         dialect = engine.dialect.name
@@ -182,6 +187,8 @@ def _floor_charge(n: int, journal: str) -> tuple[object, ...]:
 def _store_floor_rows(
     db: Any, charge_rows: Sequence[tuple[object, ...]], posting_rows: Sequence[tuple[object, ...]]
 ) -> None:
+    if not charge_rows and not posting_rows:
+        return
     if db.dialect.name == "postgresql":
         cursor = db.connection.dbapi_connection.cursor()
         with cursor.copy("COPY floor_charges FROM STDIN") as copy:
@@ -194,11 +201,14 @@ def _store_floor_rows(
                 copy.write_row(row)
         return
     marks = ", ".join(["?"] * 16)
-    db.exec_driver_sql(f"INSERT INTO floor_charges VALUES ({marks})", list(charge_rows))
-    db.exec_driver_sql(
-        "INSERT INTO floor_postings (journal_id, ledger_account, amount_paise) VALUES (?, ?, ?)",
-        posting_rows,
-    )
+    if charge_rows:  # the last chunk may hold only the partitions' utility lines
+        db.exec_driver_sql(f"INSERT INTO floor_charges VALUES ({marks})", list(charge_rows))
+    if posting_rows:
+        db.exec_driver_sql(
+            "INSERT INTO floor_postings (journal_id, ledger_account, amount_paise) "
+            "VALUES (?, ?, ?)",
+            list(posting_rows),
+        )
 
 
 def _peak_rss_mb() -> float:
