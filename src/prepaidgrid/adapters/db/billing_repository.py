@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select
 
 from prepaidgrid.adapters.db.bulk import day_for, insert_all, insert_new, instant_for, uuid_for
 from prepaidgrid.adapters.db.repositories import SqlConnections, _plan_from_json
@@ -31,7 +31,6 @@ from prepaidgrid.adapters.db.tables import (
     outbox,
     payments,
     postings,
-    supply_changes,
 )
 from prepaidgrid.domain.accounts import Connection
 from prepaidgrid.domain.arrears import ArrearsPlan
@@ -102,43 +101,9 @@ class SqlBulkBilling:
 
     def apply_supply_effects(self, effects: list[SupplyEffects]) -> None:
         instant = instant_for(self._db)
-        changed = [e for e in effects if e.change is not None]
-        if changed:
-            self._db.execute(
-                update(accounts)
-                .where(accounts.c.account_id == bindparam("target"))
-                .values(
-                    supply_state=bindparam("state"),
-                    zero_at=bindparam("zero"),
-                    warned_at=bindparam("warned"),
-                    cut_at=bindparam("cut"),
-                ),
-                [
-                    {
-                        "target": e.account_id,
-                        "state": e.snapshot.state.value,
-                        "zero": e.snapshot.zero_at,
-                        "warned": e.snapshot.warned_at,
-                        "cut": e.snapshot.cut_at,
-                    }
-                    for e in changed
-                ],
-            )
-            self._db.execute(
-                insert(supply_changes),
-                [
-                    {
-                        "account_id": e.change.account_id,
-                        "at": e.change.at,
-                        "from_state": e.change.from_state,
-                        "to_state": e.change.to_state,
-                        "action": e.change.action,
-                        "reasons": list(e.change.reasons),
-                    }
-                    for e in changed
-                    if e.change is not None
-                ],
-            )
+        SqlConnections(self._db).save_supplies(
+            [(e.change, e.snapshot) for e in effects if e.change is not None]
+        )
         messages = [m for e in effects for m in e.messages]
         if messages:
             insert_new(

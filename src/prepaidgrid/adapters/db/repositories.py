@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prepaidgrid.adapters.db.tables import (
@@ -250,25 +250,45 @@ class SqlConnections:
         return self._select(account_id, for_update=True)
 
     def save_supply(self, change: SupplyChange, snapshot: SupplySnapshot) -> None:
+        self.save_supplies([(change, snapshot)])
+
+    def save_supplies(self, saved: list[tuple[SupplyChange, SupplySnapshot]]) -> None:
+        """Many accounts' new supply snapshots and change records, two statements in all."""
+        if not saved:
+            return
         self._db.execute(
             update(accounts)
-            .where(accounts.c.account_id == change.account_id)
+            .where(accounts.c.account_id == bindparam("target"))
             .values(
-                supply_state=snapshot.state.value,
-                zero_at=snapshot.zero_at,
-                warned_at=snapshot.warned_at,
-                cut_at=snapshot.cut_at,
-            )
+                supply_state=bindparam("state"),
+                zero_at=bindparam("zero"),
+                warned_at=bindparam("warned"),
+                cut_at=bindparam("cut"),
+            ),
+            [
+                {
+                    "target": change.account_id,
+                    "state": snapshot.state.value,
+                    "zero": snapshot.zero_at,
+                    "warned": snapshot.warned_at,
+                    "cut": snapshot.cut_at,
+                }
+                for change, snapshot in saved
+            ],
         )
         self._db.execute(
-            insert(supply_changes).values(
-                account_id=change.account_id,
-                at=change.at,
-                from_state=change.from_state,
-                to_state=change.to_state,
-                action=change.action,
-                reasons=list(change.reasons),
-            )
+            insert(supply_changes),
+            [
+                {
+                    "account_id": change.account_id,
+                    "at": change.at,
+                    "from_state": change.from_state,
+                    "to_state": change.to_state,
+                    "action": change.action,
+                    "reasons": list(change.reasons),
+                }
+                for change, _ in saved
+            ],
         )
 
     def install_meter(
