@@ -22,14 +22,13 @@ from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import and_, exists, func, insert, select
 
 from prepaidgrid.adapters.db.bulk import day_for, insert_all, insert_new, instant_for, uuid_for
-from prepaidgrid.adapters.db.repositories import SqlConnections, _plan_from_json
+from prepaidgrid.adapters.db.repositories import SqlConnections, SqlPayments, _plan_from_json
 from prepaidgrid.adapters.db.tables import (
     accounts,
     daily_charges,
     daily_usage,
     journals,
     outbox,
-    payments,
     postings,
 )
 from prepaidgrid.domain.accounts import Connection
@@ -90,14 +89,7 @@ class SqlBulkBilling:
         return SqlConnections(self._db).get_many(account_ids)
 
     def pending_paise_of(self, account_ids: list[str]) -> dict[str, int]:
-        if not account_ids:
-            return {}
-        rows = self._db.execute(
-            select(payments.c.account_id, func.sum(payments.c.amount_paise))
-            .where(payments.c.account_id.in_(account_ids), payments.c.status == "pending")
-            .group_by(payments.c.account_id)
-        ).all()
-        return {row[0]: int(row[1]) for row in rows}
+        return SqlPayments(self._db).pending_paise_of(account_ids)
 
     def apply_supply_effects(self, effects: list[SupplyEffects]) -> None:
         instant = instant_for(self._db)

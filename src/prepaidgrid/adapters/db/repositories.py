@@ -429,12 +429,18 @@ class SqlPayments:
         )
 
     def pending_paise(self, account_id: str) -> int:
-        total = self._db.execute(
-            select(func.coalesce(func.sum(payments.c.amount_paise), 0)).where(
-                payments.c.account_id == account_id, payments.c.status == "pending"
-            )
-        ).scalar_one()
-        return int(total)
+        return self.pending_paise_of([account_id]).get(account_id, 0)
+
+    def pending_paise_of(self, account_ids: list[str]) -> dict[str, int]:
+        """Pending payments per account; an account with none is absent."""
+        if not account_ids:
+            return {}
+        rows = self._db.execute(
+            select(payments.c.account_id, func.sum(payments.c.amount_paise))
+            .where(payments.c.account_id.in_(account_ids), payments.c.status == "pending")
+            .group_by(payments.c.account_id)
+        ).all()
+        return {row[0]: int(row[1]) for row in rows}
 
 
 class SqlCharges:
