@@ -72,6 +72,7 @@ def run(
             PackagedTariffBook(),
             PackagedPolicyBook(),
             partition_size=partition_size,
+            new_reader=lambda: SqlUnitOfWork(engine, read_only=True),
         )
         run_s = time.perf_counter() - started
         rss_after_run_mb = _peak_rss_mb()  # before the floor builds its rows in memory

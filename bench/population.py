@@ -60,6 +60,10 @@ def seed(
         _seed_chunk(engine, start, count, days, rng)
         if on_chunk is not None:
             on_chunk(count)
+    # A live database has planner statistics (autovacuum keeps them); a freshly seeded one
+    # has none, and PostgreSQL then plans the partition read as if its tables were empty.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+        db.exec_driver_sql("ANALYZE")
 
 
 def _seed_chunk(

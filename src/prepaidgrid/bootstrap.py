@@ -28,6 +28,8 @@ class App:
     tariffs: PackagedTariffBook
     policies: PackagedPolicyBook
     new_uow: Callable[[], SqlUnitOfWork]
+    # a transaction that only reads, beside the writer (the billing run reads ahead with it)
+    new_reader: Callable[[], SqlUnitOfWork]
 
     def uow(self) -> SqlUnitOfWork:
         return self.new_uow()
@@ -48,4 +50,5 @@ def bootstrap(settings: Settings, clock: Clock | None = None, *, check_schema: b
         tariffs=PackagedTariffBook(),
         policies=PackagedPolicyBook(),
         new_uow=lambda: SqlUnitOfWork(engine),
+        new_reader=lambda: SqlUnitOfWork(engine, read_only=True),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -118,6 +118,7 @@ def test_a_month_of_nightly_runs_equals_each_accounts_monthly_bill(engine: Engin
         TARIFFS,
         POLICIES,
         partition_size=5,
+        new_reader=lambda: SqlUnitOfWork(engine, read_only=True),
     )
 
     assert [run.billed for run in runs] == [12] * len(days)
@@ -222,7 +223,14 @@ def test_the_scheduler_catches_up_every_missed_night_after_half_past_midnight(
     ids = open_accounts(engine, 3)
     put_usage(engine, {(a, JULY + timedelta(days=n)): 5_000 for a in ids for n in range(4)})
     clock = SettableClock(ist(2025, 7, 5, 0, 10))
-    app = App(engine, clock, TARIFFS, POLICIES, lambda: SqlUnitOfWork(engine))
+    app = App(
+        engine,
+        clock,
+        TARIFFS,
+        POLICIES,
+        lambda: SqlUnitOfWork(engine),
+        lambda: SqlUnitOfWork(engine, read_only=True),
+    )
     bill_day(JULY, app.new_uow, clock, TARIFFS, POLICIES)  # the last night the server was up
     nightly = NightlyBilling(app)
 
@@ -344,3 +352,79 @@ def test_the_nightly_run_trues_up_a_month_after_billing_its_last_day(engine: Eng
 
     assert [run.day for run in runs] == days
     assert months == [JULY]
+
+
+class InterferingReader:
+    """The run's read-ahead transaction; after its first read, and before the run writes
+    that partition, `interfere()` runs (another process's transaction, in effect)."""
+
+    def __init__(self, engine: Engine, interfere: Callable[[], object]) -> None:
+        self._engine, self._interfere, self.fired = engine, interfere, False
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[SqlUnitOfWork]:
+        with SqlUnitOfWork(self._engine, read_only=True) as uow:
+            yield uow
+        if not self.fired:
+            self.fired = True
+            self._interfere()
+
+    def __call__(self) -> contextlib.AbstractContextManager[SqlUnitOfWork]:
+        return self._read()
+
+
+def test_a_partition_billed_meanwhile_by_another_run_is_read_again_and_charged_once(
+    engine: Engine,
+) -> None:
+    ids = open_accounts(engine, 6)
+    put_usage(engine, {(a, JULY): 6_000 for a in ids})
+    clock = SettableClock(ist(2025, 7, 2, 0, 30))
+    new_uow = lambda: SqlUnitOfWork(engine)  # noqa: E731
+    competitor = InterferingReader(
+        engine,
+        lambda: post_daily_charge(
+            PostDailyCharge(ids[1], JULY, 6_000), SqlUnitOfWork(engine), clock, TARIFFS, POLICIES
+        ),
+    )
+
+    run = bill_day(JULY, new_uow, clock, TARIFFS, POLICIES, partition_size=4, new_reader=competitor)
+
+    assert competitor.fired
+    assert (run.accounts, run.billed) == (6, 5)  # ids[1] went the other way, once
+    assert sorted(account for account, _ in charges(engine)) == ids
+    assert verify_ledger(engine).ok
+
+
+def test_supply_is_decided_on_the_balance_after_the_postings_not_the_one_read_ahead(
+    engine: Engine,
+) -> None:
+    """A debit lands between the run's read and its write: the run's charge takes the
+    wallet to zero, so the consumer enters grace and is warned, as if read under a lock."""
+    (account_id,) = open_accounts(engine, 1, credit_paise=1_500)
+    put_usage(engine, {(account_id, JULY): 2_000, (account_id, JULY + timedelta(days=1)): 0})
+    clock = SettableClock(ist(2025, 7, 2, 0, 30))
+    tomorrow_first = InterferingReader(  # the next day's fixed charge alone, posted on its own
+        engine,
+        lambda: post_daily_charge(
+            PostDailyCharge(account_id, JULY + timedelta(days=1), 0),
+            SqlUnitOfWork(engine),
+            clock,
+            TARIFFS,
+            POLICIES,
+        ),
+    )
+    with SqlUnitOfWork(engine) as uow:
+        before = uow.connections.get(account_id).wallet_paise
+
+    run = bill_day(
+        JULY, lambda: SqlUnitOfWork(engine), clock, TARIFFS, POLICIES, new_reader=tomorrow_first
+    )
+
+    with SqlUnitOfWork(engine) as uow:
+        connection = uow.connections.get(account_id)
+    july_1, _july_2 = sorted(charges(engine).items())
+    assert before > july_1[1]  # read ahead, the run's charge alone left money over
+    assert connection.wallet_paise <= 0  # but with the other debit, nothing is left
+    assert run.entered_grace == 1
+    assert connection.supply.state.value == "grace"
+    assert verify_ledger(engine).ok

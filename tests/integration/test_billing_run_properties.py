@@ -58,6 +58,7 @@ def test_a_month_of_runs_posts_each_accounts_monthly_bill_component_by_component
                 TARIFFS,
                 POLICIES,
                 partition_size=partition_size,
+                new_reader=lambda: SqlUnitOfWork(engine, read_only=True),  # noqa: B023
             )
 
             with engine.connect() as db:

@@ -18,7 +18,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.domain.errors import InvalidInput
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
@@ -133,11 +132,12 @@ def bill(
         runs = bill_days(
             first,
             last,
-            lambda: SqlUnitOfWork(app.engine),
+            app.new_uow,
             app.clock,
             app.tariffs,
             app.policies,
             partition_size=partition_size,
+            new_reader=app.new_reader,
             on_accounts=started,
             on_billed=billed,
         )
@@ -171,7 +171,5 @@ def true_up(
     except ValueError:
         raise InvalidInput(f"--month must look like 2025-07, got {month!r}") from None
     app = app_for(db, at)
-    run = true_up_month(
-        first, lambda: SqlUnitOfWork(app.engine), app.clock, app.tariffs, app.policies
-    )
+    run = true_up_month(first, app.new_uow, app.clock, app.tariffs, app.policies)
     emit_json(run.as_dict())

@@ -14,7 +14,6 @@ import logging
 import threading
 from datetime import date, timedelta
 
-from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
 from prepaidgrid.services.billing_run import DayRun, is_nightly_due, run_nightly
@@ -58,11 +57,12 @@ class NightlyBilling:
             return
         try:
             runs = run_nightly(
-                lambda: SqlUnitOfWork(app.engine),
+                app.new_uow,
                 app.clock,
                 app.tariffs,
                 app.policies,
                 lambda day: compute_daily_usage(day, app.uow(), app.clock, tariffs=app.tariffs),
+                new_reader=app.new_reader,
                 on_month_end=self._true_up,
             )
         except Exception:  # the database may be down: the next wake tries again

@@ -318,7 +318,14 @@ class Simulation:
 
     def _bill(self, day: date) -> None:
         usage = compute_daily_usage(day, self.app.uow(), self.clock)
-        billed = bill_day(day, self.app.new_uow, self.clock, self.app.tariffs, self.app.policies)
+        billed = bill_day(
+            day,
+            self.app.new_uow,
+            self.clock,
+            self.app.tariffs,
+            self.app.policies,
+            new_reader=self.app.new_reader,
+        )
         for key, value in _counts(usage).items():
             self.billing_totals[f"usage_{key}"] += value
         for key, value in _counts(billed).items():

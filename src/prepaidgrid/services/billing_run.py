@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -31,6 +32,7 @@ from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.domain.units import IST, days_in_month
 from prepaidgrid.services.ports import (
+    AlreadyBilled,
     BillingInputs,
     BillingUnitOfWork,
     Clock,
@@ -78,6 +80,7 @@ def bill_days(
     policies: PolicyBook,
     *,
     partition_size: int = DEFAULT_PARTITION_SIZE,
+    new_reader: Callable[[], BillingUnitOfWork] | None = None,
     on_accounts: Callable[[date, int], None] | None = None,
     on_billed: Callable[[int], None] | None = None,
 ) -> list[DayRun]:
@@ -95,6 +98,7 @@ def bill_days(
                 tariffs,
                 policies,
                 partition_size=partition_size,
+                new_reader=new_reader,
                 on_accounts=on_accounts,
                 on_billed=on_billed,
             )
@@ -111,10 +115,14 @@ def bill_day(
     policies: PolicyBook,
     *,
     partition_size: int = DEFAULT_PARTITION_SIZE,
+    new_reader: Callable[[], BillingUnitOfWork] | None = None,
     on_accounts: Callable[[date, int], None] | None = None,
     on_billed: Callable[[int], None] | None = None,
 ) -> DayRun:
-    """Bill one day for every account not yet billed for it (idempotent, resumable)."""
+    """Bill one day for every account not yet billed for it (idempotent, resumable).
+
+    A reader thread reads and prices partition k+1 (`new_reader`: a unit of work that does
+    not take the write lock; default `new_uow`) while partition k is written."""
     if partition_size < 1:
         raise ValueError("partition_size must be at least 1")
     run = DayRun(day)
@@ -124,41 +132,88 @@ def bill_day(
     run.accounts = len(account_ids)
     if on_accounts is not None:
         on_accounts(day, len(account_ids))
-    for start in range(0, len(account_ids), partition_size):
-        chunk = account_ids[start : start + partition_size]
-        _bill_partition(run, chunk[0], chunk[-1], new_uow, clock, tariffs, policies)
-        if on_billed is not None:
-            on_billed(len(chunk))
+    bounds = [
+        (account_ids[start], account_ids[min(start + partition_size, len(account_ids)) - 1])
+        for start in range(0, len(account_ids), partition_size)
+    ]
+    reader = new_reader or new_uow
+
+    def priced(first_id: str, last_id: str) -> _Priced:
+        with reader() as uow:
+            inputs = uow.billing.partition_inputs(day, first_id, last_id)
+        return _price(run, inputs, tariffs, first_id)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="billing-reader") as pool:
+        ahead = pool.submit(priced, *bounds[0]) if bounds else None
+        for number, (first_id, last_id) in enumerate(bounds):
+            assert ahead is not None
+            partition = ahead.result()
+            if number + 1 < len(bounds):
+                ahead = pool.submit(priced, *bounds[number + 1])
+            billed = _write_partition(run, partition, first_id, last_id, new_uow, clock, policies)
+            if billed is None:  # another run billed some of these meanwhile: read again, locked
+                billed = _write_partition(
+                    run, None, first_id, last_id, new_uow, clock, policies, tariffs=tariffs
+                )
+            assert billed is not None
+            if on_billed is not None:
+                on_billed(billed)
     return run
 
 
-def _bill_partition(
+@dataclass(frozen=True)
+class _Priced:
+    """A partition read and priced ahead of its transaction (instalments not yet known)."""
+
+    inputs: BillingInputs
+    batch: PostedBatch
+    rows: Int64s  # the row of `inputs` each batch row came from
+
+
+def _price(run: DayRun, inputs: BillingInputs, tariffs: TariffBook, first_id: str) -> _Priced:
+    batch, rows = price_partition(
+        run,
+        inputs,
+        tariffs,
+        journal_key=f"charge-run:{run.day.isoformat()}:{first_id}:{uuid.uuid4().hex}",
+        posted_at=_UNPOSTED,
+    )
+    return _Priced(inputs, batch, rows)
+
+
+_UNPOSTED = datetime.min.replace(tzinfo=IST)  # replaced by the writing transaction's instant
+
+
+def _write_partition(
     run: DayRun,
+    partition: _Priced | None,
     first_id: str,
     last_id: str,
     new_uow: Callable[[], BillingUnitOfWork],
     clock: Clock,
-    tariffs: TariffBook,
     policies: PolicyBook,
-) -> None:
+    *,
+    tariffs: TariffBook | None = None,
+) -> int | None:
+    """Write one partition in one transaction; None if a row was billed meanwhile by
+    another run (nothing written: the caller reads it again inside the transaction)."""
     with new_uow() as uow:
-        inputs = uow.billing.partition_inputs(run.day, first_id, last_id)
+        uow.billing.lock_partition(first_id, last_id)
+        read_ahead = partition is not None
+        if partition is None:  # the slow, safe path: read under the lock
+            assert tariffs is not None
+            inputs = uow.billing.partition_inputs(run.day, first_id, last_id)
+            partition = _price(DayRun(run.day), inputs, tariffs, first_id)  # skips: counted
         at = clock.now()
-        batch, rows = price_partition(
-            run,
-            inputs,
-            tariffs,
-            journal_key=f"charge-run:{run.day.isoformat()}:{first_id}:{uuid.uuid4().hex}",
-            posted_at=at,
-        )
-        uow.billing.write_partition(batch)
-        balances = (inputs.wallet_paise[rows] - batch.total_paise - batch.instalment_paise).tolist()
-        # Only a connected account at or below zero changes state: grace, and its warning.
-        reaching_zero = [
-            inputs.account_ids[row]
-            for row, balance in zip(rows.tolist(), balances, strict=True)
-            if balance <= 0 and inputs.supply_states[row] == SupplyState.CONNECTED.value
-        ]
+        batch = _with_instalments(partition, uow, run.day, at)
+        try:
+            uow.billing.write_partition(batch)
+        except AlreadyBilled:
+            if not read_ahead:
+                raise
+            return None
+        # Balances as they are now, after the postings: who reached zero changes state.
+        reaching_zero = uow.billing.charged_at_zero(run.day, first_id, last_id)
         decisions = settle_supply_many(
             uow, list(uow.billing.connections_of(reaching_zero).values()), at, policies
         )
@@ -169,6 +224,27 @@ def _bill_partition(
     run.charged_paise += int(batch.total_paise.sum())
     run.instalment_paise += int(batch.instalment_paise.sum())
     run.entered_grace += entered
+    return len(batch.account_ids)
+
+
+def _with_instalments(
+    partition: _Priced, uow: BillingUnitOfWork, day: date, at: datetime
+) -> PostedBatch:
+    """The batch at its posting instant, with the arrears instalments of the few accounts on
+    a plan, from their arrears balances as of this transaction."""
+    batch, inputs = partition.batch, partition.inputs
+    on_plan = {
+        index: inputs.arrears_plans[row]
+        for index, row in enumerate(partition.rows.tolist())
+        if row in inputs.arrears_plans
+    }
+    instalments = np.zeros(len(batch.account_ids), dtype=np.int64)
+    if on_plan:
+        owed = uow.billing.arrears_paise_of([batch.account_ids[i] for i in on_plan])
+        for index, plan in on_plan.items():
+            outstanding = max(0, -owed.get(batch.account_ids[index], 0))
+            instalments[index] = instalment_paise(plan, day, outstanding)
+    return replace(batch, posted_at=at, instalment_paise=instalments)
 
 
 def price_partition(
@@ -181,7 +257,8 @@ def price_partition(
 ) -> tuple[PostedBatch, Int64s]:
     """Price every account of the partition that can be billed; count the others in `run`.
 
-    Returns the batch and, for each of its rows, the row of `inputs` it came from."""
+    Returns the batch (without arrears instalments: `_with_instalments` adds them) and, for
+    each of its rows, the row of `inputs` it came from."""
     day, month = run.day, run.day.replace(day=1)
     count = len(inputs)
     period_start = np.maximum(inputs.first_day_ordinals, month.toordinal())
@@ -221,11 +298,6 @@ def price_partition(
             priced[name][rows] = getattr(charges, f"{name}_paise")
         for row in rows.tolist():
             tariff_ids[row] = version.id
-    instalments = np.zeros(count, dtype=np.int64)
-    for row, plan in inputs.arrears_plans.items():
-        if billable[row]:
-            outstanding = max(0, -int(inputs.arrears_paise[row]))
-            instalments[row] = instalment_paise(plan, day, outstanding)
     rows = np.flatnonzero(billable)
     batch = PostedBatch(
         day=day,
@@ -243,7 +315,7 @@ def price_partition(
         fixed_paise=priced["fixed"][rows],
         duty_paise=priced["duty"][rows],
         total_paise=priced["total"][rows],
-        instalment_paise=instalments[rows],
+        instalment_paise=np.zeros(len(rows), dtype=np.int64),
     )
     return batch, rows
 
@@ -290,6 +362,7 @@ def run_nightly(
     compute_usage: Callable[[date], object],
     *,
     partition_size: int = DEFAULT_PARTITION_SIZE,
+    new_reader: Callable[[], BillingUnitOfWork] | None = None,
     on_month_end: Callable[[date], object] | None = None,
 ) -> list[DayRun]:
     """The scheduled run: for each due day, its daily usage from meter data, then its bill;
@@ -300,7 +373,17 @@ def run_nightly(
     runs = []
     for day in days_due(latest, yesterday):
         compute_usage(day)
-        runs.append(bill_day(day, new_uow, clock, tariffs, policies, partition_size=partition_size))
+        runs.append(
+            bill_day(
+                day,
+                new_uow,
+                clock,
+                tariffs,
+                policies,
+                partition_size=partition_size,
+                new_reader=new_reader,
+            )
+        )
         if on_month_end is not None and (day + timedelta(days=1)).day == 1:
             on_month_end(day.replace(day=1))
     return runs

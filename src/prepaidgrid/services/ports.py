@@ -355,23 +355,27 @@ class UnitOfWork(Protocol):
 Int64s = NDArray[np.int64]
 
 
+class AlreadyBilled(Exception):
+    """A day of an account in the batch was charged by another run meanwhile: the batch's
+    transaction wrote nothing and must be rolled back."""
+
+
 @dataclass(frozen=True, slots=True)
 class BillingInputs:
     """A partition's accounts still to bill for a day, as columns: row i of every field is
-    one account (sorted by account id)."""
+    one account (sorted by account id). Read outside the transaction that writes the
+    partition, so it holds nothing that can change meanwhile but the usage of the day: no
+    balance and no supply state (the writing transaction reads those, after its postings)."""
 
     account_ids: list[str]
     categories: list[str]
     discoms: list[str]
-    supply_states: list[str]
     first_day_ordinals: Int64s  # the IST day the account became prepaid, date.toordinal()
     sanctioned_load_w: Int64s
     used_wh: Int64s  # the day's consumption (daily_usage)
     max_demand_w: Int64s  # the day's highest demand
     mtd_used_wh: Int64s  # the month before the day (daily_charges)
     mtd_max_demand_w: Int64s
-    wallet_paise: Int64s
-    arrears_paise: Int64s  # negative while arrears are outstanding
     arrears_plans: Mapping[int, ArrearsPlan]  # row -> plan, for the few accounts with one
 
     def __len__(self) -> int:
@@ -417,11 +421,27 @@ class BulkBilling(Protocol):
         ...
 
     def partition_inputs(self, day: date, first_id: str, last_id: str) -> BillingInputs:
-        """The unbilled accounts of `day` between two ids (inclusive), locked until commit."""
+        """The unbilled accounts of `day` between two ids (inclusive). The run reads the
+        next partition while it writes this one, in a transaction of its own."""
+        ...
+
+    def lock_partition(self, first_id: str, last_id: str) -> None:
+        """Lock the accounts between two ids (inclusive) until commit, before anything else
+        the partition's transaction writes (a recharge locks its account first, too)."""
+        ...
+
+    def arrears_paise_of(self, account_ids: list[str]) -> dict[str, int]:
+        """The arrears balances (negative while owed) of a few accounts, as of now."""
+        ...
+
+    def charged_at_zero(self, day: date, first_id: str, last_id: str) -> list[str]:
+        """Connected prepaid accounts between two ids (inclusive), charged for `day`,
+        whose wallet is at or below zero now: those whose supply state must change."""
         ...
 
     def write_partition(self, batch: PostedBatch) -> None:
-        """Insert the batch's daily charges and its journal (postings first, journal last)."""
+        """Insert the batch's daily charges and its journal (postings first, journal last).
+        Raises AlreadyBilled if one of its account-days has been charged already."""
         ...
 
     def connections_of(self, account_ids: list[str]) -> dict[str, Connection]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from prepaidgrid.adapters.db.bulk import day_for, insert_all, insert_new, instant_for, uuid_for
 from prepaidgrid.adapters.db.repositories import SqlConnections, SqlPayments, _plan_from_json
@@ -28,6 +29,7 @@ from prepaidgrid.adapters.db.tables import (
     daily_charges,
     daily_usage,
     journals,
+    ledger_accounts,
     outbox,
     postings,
 )
@@ -43,7 +45,7 @@ from prepaidgrid.domain.ledger import (
     arrears,
     wallet,
 )
-from prepaidgrid.services.ports import BillingInputs, PostedBatch, SupplyEffects
+from prepaidgrid.services.ports import AlreadyBilled, BillingInputs, PostedBatch, SupplyEffects
 
 CHARGE_COLUMNS = (
     "account_id",
@@ -186,14 +188,11 @@ class SqlBulkBilling:
             else "((a.migrated_at AT TIME ZONE 'Asia/Kolkata')::date - DATE '0001-01-01' + 1)"
         )
         sql = f"""
-            SELECT a.account_id, a.category, a.discom, a.supply_state, a.arrears_plan,
+            SELECT a.account_id, a.category, a.discom, a.arrears_plan,
                    {first_day}, a.sanctioned_load_w, u.used_wh, u.max_demand_w,
-                   COALESCE(b.month_used_wh, -1), COALESCE(b.max_demand_w, 0),
-                   w.balance_paise, r.balance_paise
+                   COALESCE(b.month_used_wh, -1), COALESCE(b.max_demand_w, 0)
               FROM daily_usage u
               JOIN accounts a ON a.account_id = u.account_id
-              JOIN ledger_accounts w ON w.code = 'wallet:' || a.account_id
-              JOIN ledger_accounts r ON r.code = 'arrears:' || a.account_id
               LEFT JOIN daily_charges b
                 ON b.account_id = u.account_id AND b.bill_day = {mark}
              WHERE u.usage_day = {mark} AND u.account_id >= {mark} AND u.account_id <= {mark}
@@ -201,20 +200,19 @@ class SqlBulkBilling:
                AND NOT EXISTS (SELECT 1 FROM daily_charges c
                                 WHERE c.account_id = u.account_id AND c.bill_day = {mark})
              ORDER BY u.account_id
-        """ + ("" if sqlite else " FOR UPDATE OF a")
+        """
         the_day = day_for(self._db)
         rows = self._db.exec_driver_sql(
             sql, (the_day(previous), the_day(day), first_id, last_id, the_day(day))
         ).all()
         if not rows:
-            columns: list[tuple[Any, ...]] = [()] * 13
+            columns: list[tuple[Any, ...]] = [()] * 10
         else:
             columns = list(zip(*rows, strict=True))
         (
             ids,
             categories,
             discoms,
-            states,
             plans_json,
             first_days,
             loads,
@@ -222,8 +220,6 @@ class SqlBulkBilling:
             demand,
             mtd_used,
             mtd_demand,
-            wallets,
-            arrears_balances,
         ) = columns
         mtd_used_wh = _ints(mtd_used)
         mtd_demand_w = _ints(mtd_demand)
@@ -247,17 +243,51 @@ class SqlBulkBilling:
             account_ids=list(ids),
             categories=list(categories),
             discoms=list(discoms),
-            supply_states=list(states),
             first_day_ordinals=_ints(first_days),
             sanctioned_load_w=_ints(loads),
             used_wh=_ints(used),
             max_demand_w=_ints(demand),
             mtd_used_wh=mtd_used_wh,
             mtd_max_demand_w=mtd_demand_w,
-            wallet_paise=_ints(wallets),
-            arrears_paise=_ints(arrears_balances),
             arrears_plans=plans,
         )
+
+    def lock_partition(self, first_id: str, last_id: str) -> None:
+        if self._db.dialect.name == "sqlite":
+            return  # BEGIN IMMEDIATE already holds the only write lock
+        self._db.exec_driver_sql(
+            "SELECT 1 FROM accounts WHERE account_id >= %s AND account_id <= %s "
+            "ORDER BY account_id FOR UPDATE",
+            (first_id, last_id),
+        )
+
+    def arrears_paise_of(self, account_ids: list[str]) -> dict[str, int]:
+        if not account_ids:
+            return {}
+        codes = {arrears(account_id): account_id for account_id in account_ids}
+        rows = self._db.execute(
+            select(ledger_accounts.c.code, ledger_accounts.c.balance_paise).where(
+                ledger_accounts.c.code.in_(list(codes))
+            )
+        )
+        return {codes[code]: int(balance) for code, balance in rows}
+
+    def charged_at_zero(self, day: date, first_id: str, last_id: str) -> list[str]:
+        # 'wallet:' + id sorts as the ids do: the wallets are one range of the primary key.
+        mark = "?" if self._db.dialect.name == "sqlite" else "%s"
+        sql = f"""
+            SELECT a.account_id
+              FROM ledger_accounts w
+              JOIN accounts a ON a.account_id = w.account_id
+              JOIN daily_charges c ON c.account_id = a.account_id AND c.bill_day = {mark}
+             WHERE w.code >= {mark} AND w.code <= {mark} AND w.kind = 'wallet'
+               AND w.balance_paise <= 0 AND a.supply_state = 'connected'
+             ORDER BY a.account_id
+        """
+        rows = self._db.exec_driver_sql(
+            sql, (day_for(self._db)(day), wallet(first_id), wallet(last_id))
+        )
+        return [account_id for (account_id,) in rows]
 
     def _sum_months(
         self,
@@ -318,10 +348,15 @@ class SqlBulkBilling:
             [stored_id] * count,
             strict=True,
         )
-        insert_all(self._db, daily_charges, CHARGE_COLUMNS, list(columns))
+        try:
+            insert_all(self._db, daily_charges, CHARGE_COLUMNS, list(columns))
+        except IntegrityError as error:
+            if _is_duplicate_charge(error):
+                raise AlreadyBilled(str(error.orig)) from error
+            raise
         if not lines:
             return  # a partition that costs nothing: its days are billed at zero
-        insert_new(
+        insert_all(
             self._db,
             postings,
             ("journal_id", "ledger_account", "amount_paise"),
@@ -337,6 +372,11 @@ class SqlBulkBilling:
                 memo=f"charges for {batch.day.isoformat()}: {count} accounts",
             )
         )
+
+
+def _is_duplicate_charge(error: IntegrityError) -> bool:
+    text = str(error.orig)
+    return ("UNIQUE constraint failed: daily_charges" in text) or ("pk_daily_charges" in text)
 
 
 def _ints(values: tuple[Any, ...]) -> np.ndarray[Any, np.dtype[np.int64]]:

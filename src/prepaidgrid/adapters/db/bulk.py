@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Date, Integer, String, Table, Uuid
 from sqlalchemy import Connection as SqlConnection
+from sqlalchemy.exc import IntegrityError
 
 from prepaidgrid.adapters.db.tables import UtcDateTime
 
@@ -91,11 +92,25 @@ def insert_all(
     if not rows:
         return
     if db.dialect.name == "postgresql":
-        sql = pg_unnest_sql(table, columns, ignore_duplicates=False)
-        db.exec_driver_sql(sql, as_arrays(rows))
+        copy_rows(db, table, columns, rows)
     else:
         plain = insert_sql(db.dialect.name, table.name, columns)
         db.exec_driver_sql(plain.removesuffix(" ON CONFLICT DO NOTHING"), list(rows))
+
+
+def copy_rows(
+    db: SqlConnection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL's COPY: the fastest way in, with every constraint and trigger applied. A
+    violated constraint raises SQLAlchemy's IntegrityError, as an INSERT would."""
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    cursor = db.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except db.dialect.dbapi.IntegrityError as error:  # type: ignore[union-attr]
+        raise IntegrityError(sql, None, error) from error
 
 
 def as_arrays(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:

@@ -38,5 +38,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        # One writer at a time, taken up front: no read-then-upgrade deadlocks.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # One writer at a time, taken up front: no read-then-upgrade deadlocks. A unit of
+        # work that only reads (SqlUnitOfWork(read_only=True)) reads beside the writer.
+        if connection.get_execution_options().get("prepaidgrid_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

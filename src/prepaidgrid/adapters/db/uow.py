@@ -21,17 +21,25 @@ from prepaidgrid.adapters.db.repositories import (
 
 
 class SqlUnitOfWork:
-    """`with uow:` opens a transaction; `commit()` ends it; leaving without commit rolls back."""
+    """`with uow:` opens a transaction; `commit()` ends it; leaving without commit rolls back.
 
-    def __init__(self, engine: Engine) -> None:
+    `read_only=True`: a transaction that only reads and does not wait for the write lock
+    (SQLite: a deferred BEGIN, so it reads beside the one writer; PostgreSQL: READ ONLY)."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._connection: SqlConnection | None = None
 
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("unit of work is already open")
         self._connection = self._engine.connect()
+        if self._read_only:
+            self._connection.execution_options(prepaidgrid_read_only=True)
         self._connection.begin()
+        if self._read_only and self._connection.dialect.name == "postgresql":
+            self._connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         self._connections = SqlConnections(self._connection)
         self._ledger = SqlLedger(self._connection)
         self._payments = SqlPayments(self._connection)
