@@ -16,9 +16,10 @@ from numpy.typing import NDArray
 
 from prepaidgrid.domain.accounts import Connection, MonthToDate, NewConnection, OrgUnit
 from prepaidgrid.domain.arrears import ArrearsPlan
-from prepaidgrid.domain.ledger import Journal, PaymentRef
+from prepaidgrid.domain.ledger import Journal, PaymentChannel, PaymentRef
 from prepaidgrid.domain.meter_protocol import Block, Event, Reading
 from prepaidgrid.domain.meterdata import RegisterRead, UsageMethod
+from prepaidgrid.domain.payments import GatewayEvent, OrderStatus
 from prepaidgrid.domain.supply import IsNoCutDay, SupplyPolicy, SupplySnapshot
 from prepaidgrid.domain.tariffs import TariffVersion
 
@@ -482,3 +483,71 @@ class BulkBilling(Protocol):
 class BillingUnitOfWork(UnitOfWork, Protocol):
     @property
     def billing(self) -> BulkBilling: ...
+
+
+# -- payment channels (services/gateway.py, bbps.py, counter.py) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOrder:
+    """An app or website recharge at the gateway; its id is the payment's reference."""
+
+    order_id: str
+    channel: PaymentChannel
+    account_id: str
+    amount_paise: int
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    gateway_txn_id: str | None = None
+
+
+class PaymentOrders(Protocol):
+    def add(self, order: PaymentOrder) -> None: ...
+
+    def get(self, order_id: str) -> PaymentOrder | None: ...
+
+    def lock(self, order_id: str) -> PaymentOrder | None:
+        """The order, locked until the transaction ends (None if there is none)."""
+        ...
+
+    def set_status(
+        self, order_id: str, status: OrderStatus, at: datetime, gateway_txn_id: str | None
+    ) -> None: ...
+
+    def unsettled(self, updated_before: datetime, limit: int) -> list[PaymentOrder]:
+        """Orders still created or pending, last changed before the instant, oldest first."""
+        ...
+
+
+class PaymentEvents(Protocol):
+    def add(self, ref: PaymentRef, stage: str, at: datetime, detail: str = "") -> None:
+        """Append one step of a payment's life (the officers' timeline)."""
+        ...
+
+
+class ChannelUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def orders(self) -> PaymentOrders: ...
+
+    @property
+    def payment_events(self) -> PaymentEvents: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayStatus:
+    """What the gateway says of an order when asked (the same news as its webhook)."""
+
+    event: GatewayEvent
+    gateway_txn_id: str
+    amount_paise: int
+
+
+class PaymentGateway(Protocol):
+    def start(self, order: PaymentOrder) -> str:
+        """Register the order with the gateway; the URL the consumer pays at."""
+        ...
+
+    def status(self, order_id: str) -> GatewayStatus | None:
+        """The order's state at the gateway; None if the gateway has no news of it yet."""
+        ...

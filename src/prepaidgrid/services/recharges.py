@@ -108,7 +108,9 @@ def apply_recharge(
             existing = uow.payments.get(cmd.payment)
             if existing is not None:
                 _same_payment(existing, cmd.account_id, cmd.amount_paise)
-                if existing.status != "pending":
+                # pending: now confirmed; failed: the channel confirms it after all (a late
+                # capture is money taken). Credited or reversed: done already.
+                if existing.status not in ("pending", "failed"):
                     return RechargeResult(
                         RechargeOutcome.ALREADY_APPLIED,
                         cmd.account_id,

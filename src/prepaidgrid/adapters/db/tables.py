@@ -365,3 +365,105 @@ daily_usage = Table(
     ),
 )
 Index("ix_daily_usage_day", daily_usage.c.usage_day)
+
+# ------------------------------------------------------------------ payment channels (issue 5)
+payment_orders = Table(
+    "payment_orders",
+    metadata,
+    # An app or website recharge: created here, paid at the gateway, confirmed by its signed
+    # webhook (or by polling its status). The order id is the payment's reference: one order
+    # is credited at most once, whatever the gateway sends.
+    Column("order_id", String(40), primary_key=True),
+    Column("channel", String(20), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("gateway_txn_id", String(100), nullable=True),
+    Column("created_at", Instant, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+    CheckConstraint("amount_paise > 0", name="amount_positive"),
+    CheckConstraint("channel IN ('app', 'website')", name="channel"),
+    CheckConstraint("status IN ('created', 'pending', 'paid', 'failed')", name="status"),
+)
+Index("ix_payment_orders_status", payment_orders.c.status, payment_orders.c.updated_at)
+
+payment_events = Table(
+    "payment_events",
+    metadata,
+    # The life of a payment, appended as it happens (received, pending, confirmed, credited,
+    # failed, reversed, refused ...): the officers' one place to see where a payment is.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index(
+    "ix_payment_events_reference",
+    payment_events.c.channel,
+    payment_events.c.reference,
+    payment_events.c.at,
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    # A cash counter (a device at an office). It numbers and signs its own receipts, so it
+    # keeps taking cash while the server is unreachable and syncs them later.
+    Column("counter_id", String(40), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("subdivision_code", String(40), ForeignKey("org_units.code"), nullable=False),
+    Column("signing_key", String(128), nullable=False),  # hex HMAC-SHA256 key, per counter
+    Column("created_at", Instant, nullable=False),
+)
+
+cashiers = Table(
+    "cashiers",
+    metadata,
+    Column("cashier_id", String(40), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("counter_id", String(40), ForeignKey("counters.counter_id"), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", Instant, nullable=True),
+    Column("created_at", Instant, nullable=False),
+)
+
+counter_receipts = Table(
+    "counter_receipts",
+    metadata,
+    Column("receipt_no", String(60), primary_key=True),  # {counter_id}-{seq:07d}
+    Column("counter_id", String(40), ForeignKey("counters.counter_id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("cashier_id", String(40), ForeignKey("cashiers.cashier_id"), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("issued_at", Instant, nullable=False),  # the counter's clock: cash taken
+    Column("received_at", Instant, nullable=False),  # the server's: receipt synced
+    Column("offline", Boolean, nullable=False),  # issued while the server was unreachable
+    Column("signature", String(128), nullable=False),
+    UniqueConstraint("counter_id", "seq", name="uq_counter_receipts_counter_seq"),
+    CheckConstraint("amount_paise > 0", name="amount_positive"),
+    CheckConstraint("seq > 0", name="seq_positive"),
+)
+Index(
+    "ix_counter_receipts_cashier_issued",
+    counter_receipts.c.cashier_id,
+    counter_receipts.c.issued_at,
+)
+
+settlement_imports = Table(
+    "settlement_imports",
+    metadata,
+    # A channel's settlement file for a day, as imported for reconciliation (its findings
+    # in `summary`); importing the same file again finds it here.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),
+    Column("settlement_day", Date, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("imported_at", Instant, nullable=False),
+    Column("summary", JSON, nullable=False),
+    UniqueConstraint("channel", "settlement_day", "file_sha256", name="uq_settlement_imports_file"),
+)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from prepaidgrid.adapters.db.billing_repository import SqlBulkBilling
 from prepaidgrid.adapters.db.meter_repositories import SqlMeterData, SqlRelayCommands
+from prepaidgrid.adapters.db.payment_repositories import SqlPaymentEvents, SqlPaymentOrders
 from prepaidgrid.adapters.db.repositories import (
     SqlCharges,
     SqlConnections,
@@ -49,6 +50,8 @@ class SqlUnitOfWork:
         self._meter_data = SqlMeterData(self._connection)
         self._relay_commands = SqlRelayCommands(self._connection)
         self._billing = SqlBulkBilling(self._connection)
+        self._orders = SqlPaymentOrders(self._connection)
+        self._payment_events = SqlPaymentEvents(self._connection)
         return self
 
     def __exit__(
@@ -106,3 +109,11 @@ class SqlUnitOfWork:
     @property
     def relay_commands(self) -> SqlRelayCommands:
         return self._relay_commands
+
+    @property
+    def orders(self) -> SqlPaymentOrders:
+        return self._orders
+
+    @property
+    def payment_events(self) -> SqlPaymentEvents:
+        return self._payment_events

@@ -1,0 +1,1 @@
+"""Payment channel adapters: the gateway (simulated for the demo and tests)."""

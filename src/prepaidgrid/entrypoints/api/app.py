@@ -1,0 +1,32 @@
+"""The API application: `create_api(app, settings, gateway)`; served by `prepaidgrid serve`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from prepaidgrid.bootstrap import App
+from prepaidgrid.config import Settings
+from prepaidgrid.entrypoints.api import bbps, counter, gateway, payments, problems
+from prepaidgrid.entrypoints.api.deps import Api
+from prepaidgrid.services.ports import PaymentGateway
+
+
+def create_api(app: App, settings: Settings, gateway_port: PaymentGateway | None = None) -> FastAPI:
+    api = FastAPI(
+        title="prepaidgrid",
+        version="1",
+        summary="Smart prepaid electricity metering: recharge channels, consumers, officers.",
+        openapi_url="/openapi.json",
+    )
+    api.state.api = Api(app, settings, gateway_port)
+    problems.install(api)
+    api.include_router(gateway.router)
+    api.include_router(bbps.router)
+    api.include_router(counter.router)
+    api.include_router(payments.router)
+
+    @api.get("/api/v1/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api

@@ -1,0 +1,7 @@
+"""Placeholder router, replaced in this change."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1")

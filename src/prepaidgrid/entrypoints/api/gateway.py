@@ -1,0 +1,132 @@
+"""App and website recharges: payment orders, the gateway's signed webhook, order status."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from prepaidgrid.domain.errors import InvalidInput
+from prepaidgrid.domain.ledger import PaymentChannel
+from prepaidgrid.domain.payments import SIGNATURE_HEADER, GatewayEvent, verify_callback
+from prepaidgrid.entrypoints.api.deps import Api, api
+from prepaidgrid.entrypoints.api.problems import NotConfigured
+from prepaidgrid.services.gateway import (
+    CreateOrder,
+    GatewayCallback,
+    UnknownOrder,
+    create_order,
+    settle_order,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["recharge: app and website"])
+Context = Annotated[Api, Depends(api)]
+
+
+class OrderRequest(BaseModel):
+    account_id: str = Field(min_length=1, max_length=40, examples=["SBPDCL-PAT-000123"])
+    amount_paise: int = Field(gt=0, examples=[50_000])
+    channel: Literal["app", "website"] = "website"
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    account_id: str
+    amount_paise: int
+    channel: str
+    status: str
+    pay_url: str | None = None
+
+
+class CallbackBody(BaseModel):
+    event: GatewayEvent
+    order_id: str = Field(min_length=1, max_length=40)
+    gateway_txn_id: str = Field(min_length=1, max_length=100)
+    amount_paise: int = Field(gt=0)
+
+
+class CallbackOut(BaseModel):
+    order_id: str
+    status: str
+    changed: bool
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "unsigned, forged or stale (replayed) callback"},
+    404: {"description": "no such account or order"},
+    409: {"description": "contradicts what is recorded (amount, or a failure after a capture)"},
+    422: {"description": "malformed request"},
+    503: {"description": "the channel's secret is not configured"},
+}
+
+
+@router.post("/orders", status_code=201, response_model=OrderOut, responses=PROBLEMS)
+def post_order(body: OrderRequest, context: Context) -> OrderOut:
+    """Start an app or website recharge (quick pay by account number: no login needed, as
+    the money can only go to the account named). Pay at `pay_url`."""
+    if context.gateway is None:
+        raise NotConfigured("no payment gateway is configured on this server")
+    created = create_order(
+        CreateOrder(body.account_id, body.amount_paise, PaymentChannel(body.channel)),
+        context.app.new_uow(),
+        context.app.clock,
+        context.gateway,
+    )
+    order = created.order
+    return OrderOut(
+        order_id=order.order_id,
+        account_id=order.account_id,
+        amount_paise=order.amount_paise,
+        channel=order.channel.value,
+        status=order.status.value,
+        pay_url=created.pay_url,
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=PROBLEMS)
+def get_order(order_id: str, context: Context) -> OrderOut:
+    with context.app.new_uow() as uow:
+        order = uow.orders.get(order_id)
+    if order is None:
+        raise UnknownOrder(f"no order {order_id}")
+    return OrderOut(
+        order_id=order.order_id,
+        account_id=order.account_id,
+        amount_paise=order.amount_paise,
+        channel=order.channel.value,
+        status=order.status.value,
+    )
+
+
+@router.post("/channels/gateway/webhook", response_model=CallbackOut, responses=PROBLEMS)
+async def gateway_webhook(request: Request, context: Context) -> CallbackOut:
+    """The gateway's callback, signed: `X-Prepaidgrid-Signature: t=<unix>,v1=<hex>` with
+    HMAC-SHA256 over `{t}.{body}`. Checked before anything is read; a repeat is harmless."""
+    secret = context.settings.gateway_webhook_secret
+    if not secret:
+        raise NotConfigured("the gateway webhook secret is not configured on this server")
+    body = await request.body()
+    verify_callback(
+        secret.encode(),
+        request.headers.get(SIGNATURE_HEADER),
+        body,
+        context.app.clock.now(),
+        window_s=context.settings.webhook_window_s,
+    )
+    try:
+        parsed = CallbackBody.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as error:
+        raise InvalidInput(f"the callback's body is not a payment event: {error}") from None
+    settled = await run_in_threadpool(
+        settle_order,
+        GatewayCallback(parsed.order_id, parsed.event, parsed.gateway_txn_id, parsed.amount_paise),
+        context.app.new_uow,
+        context.app.clock,
+        context.app.policies,
+    )
+    return CallbackOut(
+        order_id=settled.order_id, status=settled.status.value, changed=settled.changed
+    )

@@ -1,0 +1,221 @@
+"""App and website recharges through the payment gateway (UPI).
+
+    create_order --> the consumer pays at the gateway --> signed webhook (or, if it never
+    comes, `poll_unsettled_orders` asks the gateway) --> settle_order:
+        pending  -> a pending payment (no cut while it covers the debt)
+        captured -> apply_recharge: credited once (reference = order id), reconnect queued
+        failed   -> fail_payment: a cut the pending payment held is due again
+
+Crediting comes first and the order's status after it, each retry-safe: a crash between
+the two leaves the order unsettled, the next callback or poll settles it again, and
+apply_recharge finds the payment already credited. Never twice, never zero times.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from prepaidgrid.domain.errors import Conflict, InvalidInput, UnknownPayment
+from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
+from prepaidgrid.domain.payments import GatewayEvent, OrderStatus, next_order_status
+from prepaidgrid.domain.units import format_rupees, require_paise
+from prepaidgrid.services.ports import (
+    ChannelUnitOfWork,
+    Clock,
+    GatewayStatus,
+    PaymentGateway,
+    PaymentOrder,
+    PolicyBook,
+)
+from prepaidgrid.services.recharges import (
+    ApplyRecharge,
+    FailPayment,
+    RecordPendingPayment,
+    apply_recharge,
+    fail_payment,
+    record_pending_payment,
+)
+
+GATEWAY_CHANNELS = (PaymentChannel.APP, PaymentChannel.WEBSITE)
+MAX_RECHARGE_PAISE = 5_000_000  # ₹50,000: above it, a counter or BBPS
+POLL_AFTER = timedelta(minutes=2)  # an order this quiet is asked about
+
+
+class UnknownOrder(UnknownPayment):
+    """No such order."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrder:
+    account_id: str
+    amount_paise: int
+    channel: PaymentChannel = PaymentChannel.WEBSITE
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedOrder:
+    order: PaymentOrder
+    pay_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCallback:
+    order_id: str
+    event: GatewayEvent
+    gateway_txn_id: str
+    amount_paise: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    order_id: str
+    status: OrderStatus
+    changed: bool  # False: the callback repeated, or was older news than we had
+
+
+def new_order_id() -> str:
+    return "ORD" + secrets.token_hex(8).upper()
+
+
+def create_order(
+    cmd: CreateOrder,
+    uow: ChannelUnitOfWork,
+    clock: Clock,
+    gateway: PaymentGateway,
+    new_id: Callable[[], str] = new_order_id,
+) -> CreatedOrder:
+    require_paise(cmd.amount_paise)
+    if cmd.channel not in GATEWAY_CHANNELS:
+        raise InvalidInput(f"orders are for the app or the website, not {cmd.channel.value}")
+    if not 100 <= cmd.amount_paise <= MAX_RECHARGE_PAISE:
+        raise InvalidInput(
+            f"a recharge is between ₹1 and {format_rupees(MAX_RECHARGE_PAISE)}, "
+            f"not {format_rupees(cmd.amount_paise)}"
+        )
+    at = clock.now()
+    order = PaymentOrder(
+        new_id(), cmd.channel, cmd.account_id, cmd.amount_paise, OrderStatus.CREATED, at, at
+    )
+    with uow:
+        connection = uow.connections.get(cmd.account_id)  # UnknownAccount if there is none
+        if not connection.is_prepaid:
+            raise InvalidInput(f"account {cmd.account_id} is not on prepaid metering")
+        uow.orders.add(order)
+        uow.payment_events.add(
+            PaymentRef(order.channel, order.order_id),
+            "ordered",
+            at,
+            f"{format_rupees(order.amount_paise)} for {order.account_id}",
+        )
+        uow.commit()
+    return CreatedOrder(order, gateway.start(order))
+
+
+def settle_order(
+    callback: GatewayCallback,
+    new_uow: Callable[[], ChannelUnitOfWork],
+    clock: Clock,
+    policies: PolicyBook,
+    *,
+    source: str = "webhook",
+) -> Settled:
+    """Act on what the gateway says of an order (its webhook, or its status when polled)."""
+    at = clock.now()
+    with new_uow() as uow:
+        order = uow.orders.get(callback.order_id)
+    if order is None:
+        raise UnknownOrder(f"no order {callback.order_id}")
+    ref = PaymentRef(order.channel, order.order_id)
+    if callback.amount_paise != order.amount_paise:
+        _note(new_uow, ref, "refused", at, f"{source}: amount {callback.amount_paise} paise")
+        raise Conflict(
+            f"order {order.order_id} is for {format_rupees(order.amount_paise)}, the gateway "
+            f"reports {format_rupees(callback.amount_paise)}: not credited, settle it by hand"
+        )
+    status = next_order_status(order.status, callback.event)
+    if status is None:
+        return Settled(order.order_id, order.status, changed=False)
+    if status is OrderStatus.PENDING:
+        record_pending_payment(
+            RecordPendingPayment(order.account_id, order.amount_paise, ref), new_uow(), clock
+        )
+    elif status is OrderStatus.PAID:
+        apply_recharge(
+            ApplyRecharge(order.account_id, order.amount_paise, ref), new_uow(), clock, policies
+        )
+    elif status is OrderStatus.FAILED:
+        with new_uow() as uow:
+            has_payment = uow.payments.get(ref) is not None
+        if has_payment:  # a pending payment to release
+            fail_payment(FailPayment(ref), new_uow(), clock, policies)
+    with new_uow() as uow:
+        current = uow.orders.lock(order.order_id)
+        assert current is not None
+        after = next_order_status(current.status, callback.event)
+        if after is not None:  # a concurrent callback may have settled it meanwhile
+            uow.orders.set_status(order.order_id, after, at, callback.gateway_txn_id)
+            uow.payment_events.add(
+                ref,
+                _STAGES[after],
+                at,
+                f"{source}: {callback.event.value} {callback.gateway_txn_id}",
+            )
+        uow.commit()
+    return Settled(order.order_id, status, changed=after is not None)
+
+
+_STAGES = {
+    OrderStatus.PENDING: "pending",
+    OrderStatus.PAID: "confirmed",
+    OrderStatus.FAILED: "failed",
+    OrderStatus.CREATED: "ordered",
+}
+
+
+def _note(
+    new_uow: Callable[[], ChannelUnitOfWork], ref: PaymentRef, stage: str, at: datetime, detail: str
+) -> None:
+    with new_uow() as uow:
+        uow.payment_events.add(ref, stage, at, detail)
+        uow.commit()
+
+
+@dataclass
+class PollRun:
+    asked: int = 0
+    settled: int = 0
+    no_news: int = 0
+
+
+def poll_unsettled_orders(
+    new_uow: Callable[[], ChannelUnitOfWork],
+    clock: Clock,
+    policies: PolicyBook,
+    gateway: PaymentGateway,
+    *,
+    quiet_for: timedelta = POLL_AFTER,
+    limit: int = 500,
+) -> PollRun:
+    """Ask the gateway about orders whose webhook has not come: a lost callback must not
+    leave a paid consumer in the dark."""
+    run = PollRun()
+    with new_uow() as uow:
+        orders = uow.orders.unsettled(clock.now() - quiet_for, limit)
+    for order in orders:
+        run.asked += 1
+        news: GatewayStatus | None = gateway.status(order.order_id)
+        if news is None:
+            run.no_news += 1
+            continue
+        settled = settle_order(
+            GatewayCallback(order.order_id, news.event, news.gateway_txn_id, news.amount_paise),
+            new_uow,
+            clock,
+            policies,
+            source="poll",
+        )
+        run.settled += settled.changed
+    return run
