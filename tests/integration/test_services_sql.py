@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -16,17 +14,10 @@ from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
 from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.adapters.db.verify import verify_ledger
-from prepaidgrid.domain.accounts import NewConnection
-from prepaidgrid.domain.errors import AlreadyExists, InvalidUsage, UnknownAccount
+from prepaidgrid.domain.errors import InvalidUsage, UnknownAccount
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
-from prepaidgrid.services.onboarding import (
-    InstallSmartMeter,
-    add_org_units,
-    install_smart_meter,
-    open_connection,
-)
 from prepaidgrid.services.outbox import dispatch_outbox
 from prepaidgrid.services.ports import OutboxMessage
 from prepaidgrid.services.recharges import ApplyRecharge, RechargeOutcome, apply_recharge
@@ -36,38 +27,12 @@ from prepaidgrid.services.supply import (
     evaluate_supply,
     record_relay_ack,
 )
-from tests.conftest import ist, org_chain
+from tests.conftest import ist
+from tests.integration.accounts_support import balance, new_account
 
 pytestmark = pytest.mark.integration
 POLICIES = PackagedPolicyBook()
 TARIFFS = PackagedTariffBook()
-
-
-def new_account(engine: Engine, clock: SettableClock, balance_paise: int = 0) -> str:
-    account_id = f"A-{uuid.uuid4().hex[:10]}"
-    with contextlib.suppress(AlreadyExists):  # an earlier example added it
-        add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
-    open_connection(
-        NewConnection(account_id, "Test", "9876500001", "DS-II", 1000, "SUB-1", "SBPDCL"),
-        SqlUnitOfWork(engine),
-        clock,
-    )
-    install_smart_meter(
-        InstallSmartMeter(account_id, f"M-{account_id}"), SqlUnitOfWork(engine), clock, POLICIES
-    )
-    if balance_paise:
-        apply_recharge(
-            ApplyRecharge(account_id, balance_paise, PaymentRef(PaymentChannel.APP, account_id)),
-            SqlUnitOfWork(engine),
-            clock,
-            POLICIES,
-        )
-    return account_id
-
-
-def balance(engine: Engine, account_id: str) -> int:
-    with SqlUnitOfWork(engine) as uow:
-        return uow.connections.get(account_id).wallet_paise
 
 
 def test_a_recharge_delivered_concurrently_from_threads_is_credited_once(engine: Engine) -> None:

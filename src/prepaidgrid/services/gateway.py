@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from prepaidgrid.domain.errors import Conflict, InvalidInput, UnknownPayment
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
@@ -129,8 +129,7 @@ def settle_order(
     if order is None:
         raise UnknownOrder(f"no order {callback.order_id}")
     ref = PaymentRef(order.channel, order.order_id)
-    if callback.amount_paise != order.amount_paise:
-        _note(new_uow, ref, "refused", at, f"{source}: amount {callback.amount_paise} paise")
+    if callback.amount_paise != order.amount_paise:  # refused, and nothing written
         raise Conflict(
             f"order {order.order_id} is for {format_rupees(order.amount_paise)}, the gateway "
             f"reports {format_rupees(callback.amount_paise)}: not credited, settle it by hand"
@@ -173,14 +172,6 @@ _STAGES = {
     OrderStatus.FAILED: "failed",
     OrderStatus.CREATED: "ordered",
 }
-
-
-def _note(
-    new_uow: Callable[[], ChannelUnitOfWork], ref: PaymentRef, stage: str, at: datetime, detail: str
-) -> None:
-    with new_uow() as uow:
-        uow.payment_events.add(ref, stage, at, detail)
-        uow.commit()
 
 
 @dataclass

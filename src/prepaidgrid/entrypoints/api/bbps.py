@@ -1,7 +1,115 @@
-"""Placeholder router, replaced in this change."""
+"""BBPS biller API: fetch, validate, payment, status by reference, reversal.
+
+Every call carries the BBPS operating unit's key in `X-BBPS-Key` (production adds mutual
+TLS at the reverse proxy, docs/deployment.md)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import dataclasses
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from prepaidgrid.entrypoints.api.deps import Api, api, require_key
+from prepaidgrid.services import bbps
+
+Context = Annotated[Api, Depends(api)]
+
+
+def bbps_caller(context: Context, x_bbps_key: Annotated[str | None, Header()] = None) -> Api:
+    require_key(x_bbps_key, context.settings.bbps_api_key, "BBPS key (X-BBPS-Key)")
+    return context
+
+
+Caller = Annotated[Api, Depends(bbps_caller)]
+router = APIRouter(prefix="/api/v1/bbps", tags=["recharge: BBPS biller"])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or wrong X-BBPS-Key"},
+    404: {"description": "no such consumer or payment"},
+    409: {"description": "the reference is recorded for another account or amount"},
+    422: {"description": "malformed request, or an amount out of range"},
+    503: {"description": "BBPS is not configured on this server"},
+}
+
+
+class FetchIn(BaseModel):
+    account_id: str = Field(min_length=1, max_length=40)
+
+
+class BillOut(BaseModel):
+    account_id: str
+    balance_paise: int
+    due_paise: int
+    supply_state: str
+    min_paise: int
+    max_paise: int
+
+
+class ValidateIn(FetchIn):
+    amount_paise: int = Field(gt=0)
+
+
+class PaymentIn(ValidateIn):
+    bbps_ref: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+class ReversalIn(BaseModel):
+    bbps_ref: str = Field(min_length=1, max_length=100)
+
+
+class PaymentOut(BaseModel):
+    bbps_ref: str
+    account_id: str
+    amount_paise: int
+    status: str
+    balance_paise: int | None = None
+    supply_state: str | None = None
+
+
+@router.post("/fetch", response_model=BillOut, responses=PROBLEMS)
+def fetch(body: FetchIn, caller: Caller) -> BillOut:
+    bill = bbps.fetch_bill(body.account_id, caller.app.new_uow())
+    return BillOut(**_fields(bill))
+
+
+@router.post("/validate", response_model=BillOut, responses=PROBLEMS)
+def validate(body: ValidateIn, caller: Caller) -> BillOut:
+    bbps.validate_amount(body.amount_paise)
+    return BillOut(**_fields(bbps.fetch_bill(body.account_id, caller.app.new_uow())))
+
+
+@router.post("/payments", response_model=PaymentOut, responses=PROBLEMS)
+async def pay(body: PaymentIn, caller: Caller) -> PaymentOut:
+    """Credited once per `bbps_ref`: a retry returns the same answer and credits nothing."""
+    app = caller.app
+    payment = await run_in_threadpool(
+        bbps.post_payment,
+        body.bbps_ref,
+        body.account_id,
+        body.amount_paise,
+        app.new_uow,
+        app.clock,
+        app.policies,
+    )
+    return PaymentOut(**_fields(payment))
+
+
+@router.get("/payments/{bbps_ref}", response_model=PaymentOut, responses=PROBLEMS)
+def status(bbps_ref: str, caller: Caller) -> PaymentOut:
+    return PaymentOut(**_fields(bbps.payment_status(bbps_ref, caller.app.new_uow())))
+
+
+@router.post("/reversals", response_model=PaymentOut, responses=PROBLEMS)
+async def reverse(body: ReversalIn, caller: Caller) -> PaymentOut:
+    app = caller.app
+    payment = await run_in_threadpool(
+        bbps.reverse_payment, body.bbps_ref, app.new_uow, app.clock, app.policies
+    )
+    return PaymentOut(**_fields(payment))
+
+
+def _fields(value: object) -> dict[str, Any]:
+    return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}  # type: ignore[arg-type]

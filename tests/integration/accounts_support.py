@@ -1,0 +1,68 @@
+"""Accounts for integration tests: a prepaid consumer with a balance, or cut off."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from sqlalchemy import Engine
+
+from prepaidgrid.adapters.books import PackagedPolicyBook, PackagedTariffBook
+from prepaidgrid.adapters.clock import SettableClock
+from prepaidgrid.adapters.db.uow import SqlUnitOfWork
+from prepaidgrid.domain.accounts import NewConnection
+from prepaidgrid.domain.errors import AlreadyExists
+from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
+from prepaidgrid.domain.supply import SupplyState
+from prepaidgrid.services.onboarding import (
+    InstallSmartMeter,
+    add_org_units,
+    install_smart_meter,
+    open_connection,
+)
+from prepaidgrid.services.recharges import ApplyRecharge, apply_recharge
+from prepaidgrid.services.supply import RecordRelayAck, record_relay_ack
+from tests.conftest import org_chain
+
+POLICIES = PackagedPolicyBook()
+TARIFFS = PackagedTariffBook()
+
+
+def new_account(engine: Engine, clock: SettableClock, balance_paise: int = 0) -> str:
+    account_id = f"A-{uuid.uuid4().hex[:10]}"
+    with contextlib.suppress(AlreadyExists):  # an earlier example added it
+        add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
+    open_connection(
+        NewConnection(account_id, "Test", "9876500001", "DS-II", 1000, "SUB-1", "SBPDCL"),
+        SqlUnitOfWork(engine),
+        clock,
+    )
+    install_smart_meter(
+        InstallSmartMeter(account_id, f"M-{account_id}"), SqlUnitOfWork(engine), clock, POLICIES
+    )
+    if balance_paise:
+        apply_recharge(
+            ApplyRecharge(account_id, balance_paise, PaymentRef(PaymentChannel.APP, account_id)),
+            SqlUnitOfWork(engine),
+            clock,
+            POLICIES,
+        )
+    return account_id
+
+
+def balance(engine: Engine, account_id: str) -> int:
+    with SqlUnitOfWork(engine) as uow:
+        return uow.connections.get(account_id).wallet_paise
+
+
+def disconnect(engine: Engine, account_id: str, clock: SettableClock) -> None:
+    """Cut the account off as the sweep and the meter would (its balance must be <= 0)."""
+    from prepaidgrid.services.outbox import dispatch_outbox
+    from prepaidgrid.services.supply import EvaluateSupply, evaluate_supply
+
+    evaluate_supply(EvaluateSupply(account_id), SqlUnitOfWork(engine), clock, POLICIES)
+    dispatch_outbox("relay_command", lambda _message: None, SqlUnitOfWork(engine))
+    state = record_relay_ack(
+        RecordRelayAck(account_id, False), SqlUnitOfWork(engine), clock, POLICIES
+    ).state
+    assert state is SupplyState.DISCONNECTED, state
