@@ -11,19 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
-from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.payment_repositories import SqlPaymentOrders
 from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.adapters.db.verify import verify_ledger
-from prepaidgrid.adapters.payments.simulated import Callback, SimulatedGateway
-from prepaidgrid.bootstrap import App
-from prepaidgrid.config import Settings
+from prepaidgrid.adapters.payments.simulated import Callback
 from prepaidgrid.domain.payments import SIGNATURE_HEADER, GatewayEvent, sign_callback
 from prepaidgrid.domain.supply import SupplyState
-from prepaidgrid.entrypoints.api.app import create_api
 from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
 from prepaidgrid.services.gateway import poll_unsettled_orders
 from tests.conftest import ist
@@ -34,53 +29,9 @@ from tests.integration.accounts_support import (
     disconnect,
     new_account,
 )
+from tests.integration.api_support import SECRET, Platform
 
 pytestmark = pytest.mark.integration
-SECRET = "test-gateway-secret"
-
-
-class Platform:
-    def __init__(self, engine: Engine, clock: SettableClock) -> None:
-        self.engine, self.clock = engine, clock
-        self.app = App(
-            engine,
-            clock,
-            TARIFFS,
-            POLICIES,
-            lambda: SqlUnitOfWork(engine),
-            lambda: SqlUnitOfWork(engine, read_only=True),
-        )
-        settings = Settings(database_url="sqlite://", gateway_webhook_secret=SECRET)
-        self.gateway = SimulatedGateway(SECRET.encode(), clock, self.deliver)
-        self.client = TestClient(create_api(self.app, settings, self.gateway))
-        self.responses: list[tuple[int, dict[str, object]]] = []
-
-    def deliver(self, body: bytes, headers: dict[str, str]) -> int:
-        response = self.client.post(
-            "/api/v1/channels/gateway/webhook", content=body, headers=headers
-        )
-        self.responses.append((response.status_code, response.json()))
-        return response.status_code
-
-    def order(self, account_id: str, amount_paise: int) -> str:
-        response = self.client.post(
-            "/api/v1/orders", json={"account_id": account_id, "amount_paise": amount_paise}
-        )
-        assert response.status_code == 201, response.text
-        order_id: str = response.json()["order_id"]
-        return order_id
-
-    def count(self, sql: str) -> int:
-        with self.engine.connect() as db:
-            return int(db.execute(text(sql)).scalar_one())
-
-    def credits(self) -> int:
-        return self.count("SELECT count(*) FROM journals WHERE kind = 'recharge'")
-
-
-@pytest.fixture
-def platform(engine: Engine) -> Platform:
-    return Platform(engine, SettableClock(ist(2025, 7, 1, 9)))
 
 
 def test_a_paid_order_is_credited_once_however_often_the_webhook_comes(
