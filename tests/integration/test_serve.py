@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import text
 
 from prepaidgrid.adapters.db.engine import make_engine
 from prepaidgrid.adapters.db.migrate import upgrade
@@ -25,8 +27,10 @@ pytestmark = pytest.mark.integration
 PREPAIDGRID = [sys.executable, "-m", "prepaidgrid.entrypoints.cli"]
 
 
-def serve(db_url: str, port: int, seconds: float) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PREPAIDGRID_MQTT_URL"}
+def serve(
+    db_url: str, port: int, seconds: float, api_port: int = 0, **env_vars: str
+) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PREPAIDGRID_MQTT_URL"} | env_vars
     return subprocess.Popen(
         [
             *PREPAIDGRID,
@@ -35,6 +39,8 @@ def serve(db_url: str, port: int, seconds: float) -> subprocess.Popen[str]:
             db_url,
             "--broker-port",
             str(port),
+            "--api-port",
+            str(api_port),
             "--seconds",
             str(seconds),
         ],
@@ -91,3 +97,45 @@ def test_serve_on_a_taken_port_says_what_to_do_and_exits_2(tmp_path: Path) -> No
     assert f"127.0.0.1:{port} is taken" in stderr
     assert "--mqtt-url" in stderr
     assert "Traceback" not in stderr
+
+
+def test_serve_answers_the_api_a_bbps_payment_is_credited_over_real_http(
+    tmp_path: Path,
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    meter = install_meters(engine, 1)[0]
+    with engine.connect() as db:
+        account_id = db.execute(
+            text("SELECT account_id FROM meters WHERE meter_id = :m"), {"m": meter}
+        ).scalar_one()
+    api_port = free_port()
+    process = serve(
+        db_url, free_port(), seconds=8, api_port=api_port, PREPAIDGRID_BBPS_API_KEY="k-1"
+    )
+    base = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_until(lambda: listening(api_port), 15, "the API to listen")
+        health = httpx.get(f"{base}/api/v1/health")
+        paid = httpx.post(
+            f"{base}/api/v1/bbps/payments",
+            json={"bbps_ref": "B-1", "account_id": account_id, "amount_paise": 30_000},
+            headers={"X-BBPS-Key": "k-1"},
+        )
+        refused = httpx.post(
+            f"{base}/api/v1/bbps/fetch",
+            json={"account_id": account_id},
+            headers={"X-BBPS-Key": "x"},
+        )
+        spec = httpx.get(f"{base}/openapi.json").json()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert health.json() == {"status": "ok"}
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "credited"
+    assert refused.status_code == 401
+    assert "/api/v1/bbps/payments" in spec["paths"]
+    assert f"the API on http://127.0.0.1:{api_port}" in stderr

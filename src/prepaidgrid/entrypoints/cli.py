@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from prepaidgrid.entrypoints.cli_api import api
 from prepaidgrid.entrypoints.cli_demo import demo
 from prepaidgrid.entrypoints.cli_headend import headend, serve
 from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("demo")(demo)
+app.command("api")(api)
 app.command("headend")(headend)
 app.command("serve")(serve)
 app.command("simulate")(simulate)

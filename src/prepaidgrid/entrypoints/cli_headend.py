@@ -16,9 +16,11 @@ from prepaidgrid.adapters.headend.broker import EMBEDDED_PORT, EmbeddedBroker
 from prepaidgrid.adapters.headend.worker import HeadEndWorker, WorkerConfig
 from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
+from prepaidgrid.entrypoints.api.app import create_api
+from prepaidgrid.entrypoints.api.server import BackgroundServer, gateway_from_env
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
-from prepaidgrid.entrypoints.cli_options import DbOption, app_for
-from prepaidgrid.entrypoints.scheduler import NightlyBilling
+from prepaidgrid.entrypoints.cli_options import DbOption, app_for, settings_for
+from prepaidgrid.entrypoints.scheduler import NightlyBilling, OrderPolling
 
 
 def port_is_free(port: int) -> bool:
@@ -79,10 +81,13 @@ def serve(
     billing: Annotated[
         bool, typer.Option(help="Run the nightly billing at 00:30 IST (catching up missed days).")
     ] = True,
+    api_port: Annotated[
+        int, typer.Option(help="Serve the REST API on 127.0.0.1:PORT (0: no API).")
+    ] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Run the broker (embedded unless PREPAIDGRID_MQTT_URL names one), the head-end and the
-    nightly billing run.
+    """Run the broker (embedded unless PREPAIDGRID_MQTT_URL names one), the head-end, the
+    REST API and the nightly billing run.
 
     Meters connect to the broker printed at start-up. The embedded broker speaks MQTT 3.1.1
     without shared subscriptions, so it serves one head-end worker; a real broker gets an
@@ -90,12 +95,23 @@ def serve(
     (`prepaidgrid headend`)."""
     logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
     app = app_for(db)
+    if api_port and not port_is_free(api_port):
+        typer.echo(f"error: 127.0.0.1:{api_port} is taken; pick another --api-port", err=True)
+        raise typer.Exit(2)
+    settings = settings_for(db)
+    gateway = gateway_from_env(app, settings)
     nightly = NightlyBilling(app).start() if billing else None
+    polling = OrderPolling(app, gateway).start() if gateway is not None else None
+    server = None
+    if api_port:
+        server = BackgroundServer(create_api(app, settings, gateway), port=api_port).start()
+        typer.echo(f"serving: the API on {server.url} (OpenAPI at /openapi.json)", err=True)
     try:
         _serve(app, mqtt_url, broker_port, seconds)
     finally:
-        if nightly is not None:
-            nightly.stop()
+        for part in (server, polling, nightly):
+            if part is not None:
+                part.stop()
 
 
 def _serve(app: App, mqtt_url: str | None, broker_port: int, seconds: float | None) -> None:

@@ -1,5 +1,5 @@
 """The scheduler `serve` runs beside the head-end: the nightly billing run at 00:30 IST, and
-after a month's last day its true-up.
+after a month's last day its true-up; and the polling of quiet gateway orders.
 
 One thread wakes every `poll_seconds`; once it is past 00:30 IST and yesterday has not been
 run, it computes each due day's usage from meter data and bills it (catching up missed
@@ -17,7 +17,9 @@ from datetime import date, timedelta
 from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
 from prepaidgrid.services.billing_run import DayRun, is_nightly_due, run_nightly
+from prepaidgrid.services.gateway import poll_unsettled_orders
 from prepaidgrid.services.meter_usage import compute_daily_usage
+from prepaidgrid.services.ports import PaymentGateway
 from prepaidgrid.services.true_up import true_up_month
 
 log = logging.getLogger("prepaidgrid.scheduler")
@@ -79,3 +81,33 @@ class NightlyBilling:
                 run.skipped or "none",
             )
         self.last_done = now.astimezone(IST).date() - timedelta(days=1)
+
+
+class OrderPolling:
+    """Every `poll_seconds`, ask the gateway about orders whose webhook has not come
+    (services/gateway.py): a lost callback must not leave a paid consumer in the dark."""
+
+    def __init__(self, app: App, gateway: PaymentGateway, poll_seconds: float = 60.0) -> None:
+        self._app, self._gateway, self._poll_seconds = app, gateway, poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="order-polling", daemon=True)
+
+    def start(self) -> OrderPolling:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            try:
+                run = poll_unsettled_orders(
+                    self._app.new_uow, self._app.clock, self._app.policies, self._gateway
+                )
+            except Exception:  # the database or the gateway may be down: next time
+                log.exception("polling the gateway failed; it will be tried again")
+                continue
+            if run.settled:
+                log.warning("gateway polling settled %d of %d quiet orders", run.settled, run.asked)
