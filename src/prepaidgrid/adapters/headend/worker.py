@@ -129,7 +129,7 @@ class WorkerConfig:
     shared_group: str | None = "headend"  # None on a broker without shared subscriptions
     batch_size: int = 500
     flush_seconds: float = 0.2
-    command_seconds: float = 1.0
+    command_seconds: float = 0.25  # a recharge's reconnect goes out within a quarter second
     mqtt_version: int = 5  # 3 (meaning 3.1.1) for a broker without MQTT 5, like amqtt
     session_expiry_seconds: int = 7 * 24 * 3600  # how long the broker keeps our session
 
