@@ -159,9 +159,9 @@ def test_callbacks_out_of_order(platform: Platform) -> None:
 def test_a_crash_while_crediting_is_credited_once_on_retry(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The process dies after the credit commits and before the order is marked paid: the
-    gateway's retry settles the order and finds the payment credited. Never twice, never
-    zero times."""
+    """The process dies in the middle of crediting (after the journal, before the order is
+    marked paid): the transaction never commits, so nothing is credited, and the gateway's
+    retry credits it. Never twice, never zero times."""
     account_id = new_account(platform.engine, platform.clock)
     order_id = platform.order(account_id, 40_000)
     real = SqlPaymentOrders.set_status
@@ -177,13 +177,15 @@ def test_a_crash_while_crediting_is_credited_once_on_retry(
     callback = platform.gateway.pay(order_id, send=False)
     with pytest.raises(RuntimeError):
         platform.gateway.send(callback)
-    assert balance(platform.engine, account_id) == 40_000  # credited, order not yet paid
+    assert balance(platform.engine, account_id) == 0  # all or nothing: nothing
+    assert platform.count("SELECT count(*) FROM payments") == 0
 
     assert platform.gateway.send(callback) == 200
 
     assert balance(platform.engine, account_id) == 40_000
     assert platform.client.get(f"/api/v1/orders/{order_id}").json()["status"] == "paid"
     assert platform.credits() == 1
+    assert verify_ledger(platform.engine).ok
 
 
 def test_an_order_whose_webhook_never_comes_is_settled_by_polling(platform: Platform) -> None:

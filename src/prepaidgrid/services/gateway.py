@@ -6,9 +6,9 @@
         captured -> apply_recharge: credited once (reference = order id), reconnect queued
         failed   -> fail_payment: a cut the pending payment held is due again
 
-Crediting comes first and the order's status after it, each retry-safe: a crash between
-the two leaves the order unsettled, the next callback or poll settles it again, and
-apply_recharge finds the payment already credited. Never twice, never zero times.
+The order's new status and the credit commit in one transaction, under the order's lock: a
+crash before the commit leaves both undone, and the gateway's retry (or the poll) settles
+the order then. Never twice, never zero times.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from prepaidgrid.domain.errors import Conflict, InvalidInput, UnknownPayment
+from prepaidgrid.domain.errors import (
+    Conflict,
+    DuplicateJournal,
+    DuplicatePayment,
+    InvalidInput,
+    UnknownPayment,
+)
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.payments import GatewayEvent, OrderStatus, next_order_status
 from prepaidgrid.domain.units import format_rupees, require_paise
@@ -34,9 +40,9 @@ from prepaidgrid.services.recharges import (
     ApplyRecharge,
     FailPayment,
     RecordPendingPayment,
-    apply_recharge,
-    fail_payment,
-    record_pending_payment,
+    credit_recharge,
+    hold_pending,
+    release_failed,
 )
 
 GATEWAY_CHANNELS = (PaymentChannel.APP, PaymentChannel.WEBSITE)
@@ -122,48 +128,51 @@ def settle_order(
     *,
     source: str = "webhook",
 ) -> Settled:
-    """Act on what the gateway says of an order (its webhook, or its status when polled)."""
+    """Act on what the gateway says of an order (its webhook, or its status when polled):
+    the order's new status and its effect (a pending payment, the credit, the release of a
+    failed one) commit together, in one transaction that holds the order's lock."""
     at = clock.now()
+    try:
+        return _settle(callback, new_uow, at, policies, source)
+    except (DuplicatePayment, DuplicateJournal):  # a concurrent delivery got there first
+        return _settle(callback, new_uow, at, policies, source)
+
+
+def _settle(
+    callback: GatewayCallback,
+    new_uow: Callable[[], ChannelUnitOfWork],
+    at: datetime,
+    policies: PolicyBook,
+    source: str,
+) -> Settled:
     with new_uow() as uow:
-        order = uow.orders.get(callback.order_id)
-    if order is None:
-        raise UnknownOrder(f"no order {callback.order_id}")
-    ref = PaymentRef(order.channel, order.order_id)
-    if callback.amount_paise != order.amount_paise:  # refused, and nothing written
-        raise Conflict(
-            f"order {order.order_id} is for {format_rupees(order.amount_paise)}, the gateway "
-            f"reports {format_rupees(callback.amount_paise)}: not credited, settle it by hand"
-        )
-    status = next_order_status(order.status, callback.event)
-    if status is None:
-        return Settled(order.order_id, order.status, changed=False)
-    if status is OrderStatus.PENDING:
-        record_pending_payment(
-            RecordPendingPayment(order.account_id, order.amount_paise, ref), new_uow(), clock
-        )
-    elif status is OrderStatus.PAID:
-        apply_recharge(
-            ApplyRecharge(order.account_id, order.amount_paise, ref), new_uow(), clock, policies
-        )
-    elif status is OrderStatus.FAILED:
-        with new_uow() as uow:
-            has_payment = uow.payments.get(ref) is not None
-        if has_payment:  # a pending payment to release
-            fail_payment(FailPayment(ref), new_uow(), clock, policies)
-    with new_uow() as uow:
-        current = uow.orders.lock(order.order_id)
-        assert current is not None
-        after = next_order_status(current.status, callback.event)
-        if after is not None:  # a concurrent callback may have settled it meanwhile
-            uow.orders.set_status(order.order_id, after, at, callback.gateway_txn_id)
-            uow.payment_events.add(
-                ref,
-                _STAGES[after],
-                at,
-                f"{source}: {callback.event.value} {callback.gateway_txn_id}",
+        order = uow.orders.lock(callback.order_id)
+        if order is None:
+            raise UnknownOrder(f"no order {callback.order_id}")
+        if callback.amount_paise != order.amount_paise:  # refused, and nothing written
+            raise Conflict(
+                f"order {order.order_id} is for {format_rupees(order.amount_paise)}, the "
+                f"gateway reports {format_rupees(callback.amount_paise)}: not credited, settle "
+                "it by hand"
             )
+        status = next_order_status(order.status, callback.event)
+        if status is None:
+            return Settled(order.order_id, order.status, changed=False)
+        ref = PaymentRef(order.channel, order.order_id)
+        if status is OrderStatus.PENDING:
+            hold_pending(RecordPendingPayment(order.account_id, order.amount_paise, ref), uow, at)
+        elif status is OrderStatus.PAID:
+            credit_recharge(
+                ApplyRecharge(order.account_id, order.amount_paise, ref), uow, at, policies
+            )
+        elif uow.payments.get(ref) is not None:  # failed: release the pending payment
+            release_failed(FailPayment(ref), uow, at, policies)
+        uow.orders.set_status(order.order_id, status, at, callback.gateway_txn_id)
+        uow.payment_events.add(
+            ref, _STAGES[status], at, f"{source}: {callback.event.value} {callback.gateway_txn_id}"
+        )
         uow.commit()
-    return Settled(order.order_id, status, changed=after is not None)
+    return Settled(order.order_id, status, changed=True)
 
 
 _STAGES = {

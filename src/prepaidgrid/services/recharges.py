@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from prepaidgrid.domain.arrears import recharge_share_paise
@@ -78,17 +79,23 @@ def record_pending_payment(
     require_paise(cmd.amount_paise)
     try:
         with uow:
-            existing = uow.payments.get(cmd.payment)
-            if existing is not None:
-                _same_payment(existing, cmd.account_id, cmd.amount_paise)
-                return RechargeResult(RechargeOutcome.PENDING, cmd.account_id)
-            uow.connections.get(cmd.account_id)
-            uow.payments.add(
-                PaymentRecord(cmd.payment, cmd.account_id, cmd.amount_paise, "pending", clock.now())
-            )
+            result = hold_pending(cmd, uow, clock.now())
             uow.commit()
     except DuplicatePayment:
         pass
+    else:
+        return result
+    return RechargeResult(RechargeOutcome.PENDING, cmd.account_id)
+
+
+def hold_pending(cmd: RecordPendingPayment, uow: UnitOfWork, at: datetime) -> RechargeResult:
+    """record_pending_payment's work inside the caller's transaction."""
+    existing = uow.payments.get(cmd.payment)
+    if existing is not None:
+        _same_payment(existing, cmd.account_id, cmd.amount_paise)
+        return RechargeResult(RechargeOutcome.PENDING, cmd.account_id)
+    uow.connections.get(cmd.account_id)
+    uow.payments.add(PaymentRecord(cmd.payment, cmd.account_id, cmd.amount_paise, "pending", at))
     return RechargeResult(RechargeOutcome.PENDING, cmd.account_id)
 
 
@@ -101,53 +108,59 @@ def apply_recharge(
     reference) and journal key are the guarantee when two retries race anyway.
     """
     require_paise(cmd.amount_paise)
-    at = clock.now()
     try:
         with uow:
-            connection = uow.connections.lock(cmd.account_id)
-            existing = uow.payments.get(cmd.payment)
-            if existing is not None:
-                _same_payment(existing, cmd.account_id, cmd.amount_paise)
-                # pending: now confirmed; failed: the channel confirms it after all (a late
-                # capture is money taken). Credited or reversed: done already.
-                if existing.status not in ("pending", "failed"):
-                    return RechargeResult(
-                        RechargeOutcome.ALREADY_APPLIED,
-                        cmd.account_id,
-                        connection.wallet_paise,
-                        connection.supply.state,
-                    )
-            share = recharge_share_paise(
-                connection.arrears_plan, cmd.amount_paise, connection.outstanding_arrears_paise
-            )
-            if existing is None:
-                uow.payments.add(
-                    PaymentRecord(
-                        cmd.payment, cmd.account_id, cmd.amount_paise, "credited", at, share
-                    )
-                )
-            else:
-                uow.payments.set_status(cmd.payment, "credited", at, share)
-            uow.ledger.add(
-                recharge_journal(cmd.account_id, cmd.amount_paise, cmd.payment, at, share)
-            )
-            balance = connection.wallet_paise + cmd.amount_paise - share
-            queue_sms(
-                uow,
-                connection,
-                Template.RECHARGE_RECEIVED,
-                {
-                    "account_id": cmd.account_id,
-                    "amount": format_rupees(cmd.amount_paise),
-                    "balance": format_rupees(balance),
-                },
-                f"sms:recharge:{cmd.payment.channel.value}:{cmd.payment.reference}",
-                at,
-            )
-            decision = settle_supply(uow, connection, balance, at, policies)
+            result = credit_recharge(cmd, uow, clock.now(), policies)
             uow.commit()
     except (DuplicatePayment, DuplicateJournal):
         return _already_applied(uow, cmd.account_id)
+    return result
+
+
+def credit_recharge(
+    cmd: ApplyRecharge, uow: UnitOfWork, at: datetime, policies: PolicyBook
+) -> RechargeResult:
+    """apply_recharge's work inside a transaction the caller owns (and commits): a channel
+    that must record its own state with the credit (a gateway order) does both at once.
+    Raises DuplicatePayment or DuplicateJournal when a concurrent retry got there first."""
+    require_paise(cmd.amount_paise)
+    connection = uow.connections.lock(cmd.account_id)
+    existing = uow.payments.get(cmd.payment)
+    if existing is not None:
+        _same_payment(existing, cmd.account_id, cmd.amount_paise)
+        # pending: now confirmed; failed: the channel confirms it after all (a late
+        # capture is money taken). Credited or reversed: done already.
+        if existing.status not in ("pending", "failed"):
+            return RechargeResult(
+                RechargeOutcome.ALREADY_APPLIED,
+                cmd.account_id,
+                connection.wallet_paise,
+                connection.supply.state,
+            )
+    share = recharge_share_paise(
+        connection.arrears_plan, cmd.amount_paise, connection.outstanding_arrears_paise
+    )
+    if existing is None:
+        uow.payments.add(
+            PaymentRecord(cmd.payment, cmd.account_id, cmd.amount_paise, "credited", at, share)
+        )
+    else:
+        uow.payments.set_status(cmd.payment, "credited", at, share)
+    uow.ledger.add(recharge_journal(cmd.account_id, cmd.amount_paise, cmd.payment, at, share))
+    balance = connection.wallet_paise + cmd.amount_paise - share
+    queue_sms(
+        uow,
+        connection,
+        Template.RECHARGE_RECEIVED,
+        {
+            "account_id": cmd.account_id,
+            "amount": format_rupees(cmd.amount_paise),
+            "balance": format_rupees(balance),
+        },
+        f"sms:recharge:{cmd.payment.channel.value}:{cmd.payment.reference}",
+        at,
+    )
+    decision = settle_supply(uow, connection, balance, at, policies)
     return RechargeResult(
         RechargeOutcome.APPLIED,
         cmd.account_id,
@@ -220,22 +233,29 @@ def fail_payment(
 ) -> RechargeResult:
     """The channel says a pending payment failed: nothing is credited, and a cut it was
     holding is due again (at the next sweep, inside the window as always)."""
-    at = clock.now()
     with uow:
-        payment = uow.payments.get(cmd.payment)
-        if payment is None:
-            raise UnknownPayment(f"no payment {cmd.payment.channel.value}:{cmd.payment.reference}")
-        if payment.status == "failed":
-            return RechargeResult(RechargeOutcome.FAILED, payment.account_id)
-        if payment.status != "pending":
-            raise InvalidTransition(
-                f"payment {cmd.payment.reference} is {payment.status}: only a pending payment "
-                "can fail (reverse a credited one)"
-            )
-        connection = uow.connections.lock(payment.account_id)
-        uow.payments.set_status(cmd.payment, "failed", at)
-        decision = settle_supply(uow, connection, connection.wallet_paise, at, policies)
+        result = release_failed(cmd, uow, clock.now(), policies)
         uow.commit()
+    return result
+
+
+def release_failed(
+    cmd: FailPayment, uow: UnitOfWork, at: datetime, policies: PolicyBook
+) -> RechargeResult:
+    """fail_payment's work inside the caller's transaction."""
+    payment = uow.payments.get(cmd.payment)
+    if payment is None:
+        raise UnknownPayment(f"no payment {cmd.payment.channel.value}:{cmd.payment.reference}")
+    if payment.status == "failed":
+        return RechargeResult(RechargeOutcome.FAILED, payment.account_id)
+    if payment.status != "pending":
+        raise InvalidTransition(
+            f"payment {cmd.payment.reference} is {payment.status}: only a pending payment "
+            "can fail (reverse a credited one)"
+        )
+    connection = uow.connections.lock(payment.account_id)
+    uow.payments.set_status(cmd.payment, "failed", at)
+    decision = settle_supply(uow, connection, connection.wallet_paise, at, policies)
     return RechargeResult(
         RechargeOutcome.FAILED, payment.account_id, connection.wallet_paise, decision.state
     )
