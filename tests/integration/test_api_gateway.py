@@ -29,7 +29,7 @@ from tests.integration.accounts_support import (
     disconnect,
     new_account,
 )
-from tests.integration.api_support import SECRET, Platform
+from tests.integration.api_support import OFFICER_KEY, SECRET, Platform
 
 pytestmark = pytest.mark.integration
 
@@ -262,3 +262,38 @@ def test_order_requests_are_checked(platform: Platform) -> None:
     assert (too_big.status_code, unknown.status_code, negative.status_code) == (422, 404, 422)
     assert too_big.headers["content-type"] == "application/problem+json"
     assert "₹50,000" in too_big.json()["detail"]
+
+
+def test_officers_see_a_payments_life_and_where_it_waits(platform: Platform) -> None:
+    """Ordered, confirmed, credited, SMS and reconnect queued: it waits for the meter."""
+    engine, clock = platform.engine, platform.clock
+    account_id = new_account(engine, clock, balance_paise=2_000)
+    clock.set(ist(2025, 7, 2, 0, 30))
+    post_daily_charge(
+        PostDailyCharge(account_id, date(2025, 7, 1), 6_000),
+        SqlUnitOfWork(engine),
+        clock,
+        TARIFFS,
+        POLICIES,
+    )
+    clock.set(ist(2025, 7, 3, 10, 0))
+    disconnect(engine, account_id, clock)
+    clock.set(ist(2025, 7, 3, 19, 0))
+    order_id = platform.order(account_id, 50_000)
+    platform.gateway.pay(order_id)
+    clock.set(ist(2025, 7, 3, 19, 10))
+    url = f"/api/v1/payments/website/{order_id}"
+
+    life = platform.client.get(url, headers={"X-Officer-Key": OFFICER_KEY})
+    no_key = platform.client.get(url)
+    unknown = platform.client.get(
+        "/api/v1/payments/website/ORD-NONE", headers={"X-Officer-Key": OFFICER_KEY}
+    )
+
+    assert life.status_code == 200, life.text
+    stages = [stage["stage"] for stage in life.json()["stages"]]
+    expected = ["ordered", "confirmed", "credited", "sms_queued", "reconnect_queued"]
+    assert [stage for stage in stages if stage in expected] == expected, stages
+    assert life.json()["stuck"]["stage"].startswith("reconnect")
+    assert life.json()["stuck"]["waited_seconds"] >= 0
+    assert (no_key.status_code, unknown.status_code) == (401, 404)

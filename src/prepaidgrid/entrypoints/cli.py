@@ -11,9 +11,11 @@ from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
 from prepaidgrid.entrypoints.cli_meterdata import bill, bill_day, true_up, usage_app
 from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
 from prepaidgrid.entrypoints.cli_org import org_app
+from prepaidgrid.entrypoints.cli_payments import payments_app
 from prepaidgrid.entrypoints.cli_simulate import simulate
 from prepaidgrid.entrypoints.cli_supply import supply_app
 from prepaidgrid.entrypoints.cli_tariff import tariff_app
+from prepaidgrid.entrypoints.counter_client import counter_app
 
 app = typer.Typer(
     help="prepaidgrid: smart prepaid electricity metering for a DISCOM.",
@@ -38,6 +40,8 @@ app.add_typer(account_app, name="account")
 app.add_typer(recharge_app, name="recharge")
 app.add_typer(charge_app, name="charge")
 app.add_typer(safe_mode_app, name="safe-mode")
+app.add_typer(payments_app, name="payments")
+app.add_typer(counter_app, name="counter")
 
 
 def main() -> None:

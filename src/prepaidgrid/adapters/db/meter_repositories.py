@@ -341,7 +341,8 @@ class SqlRelayCommands:
 
     def add(self, command: RelayCommandRow) -> bool:
         inserted = self._db.execute(
-            _insert_ignoring_duplicates(self._db, relay_commands).values(
+            _insert_ignoring_duplicates(self._db, relay_commands)
+            .values(
                 command_id=command.command_id,
                 account_id=command.account_id,
                 meter_id=command.meter_id,
@@ -353,8 +354,9 @@ class SqlRelayCommands:
                 attempts=command.attempts,
                 next_attempt_at=command.next_attempt_at,
             )
+            .returning(relay_commands.c.command_id)  # rowcount is -1 for this on PostgreSQL
         )
-        return bool(inserted.rowcount)
+        return inserted.first() is not None
 
     def _row(self, row: Any) -> RelayCommandRow:
         return RelayCommandRow(

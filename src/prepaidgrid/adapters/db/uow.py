@@ -9,6 +9,7 @@ from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import Engine
 
 from prepaidgrid.adapters.db.billing_repository import SqlBulkBilling
+from prepaidgrid.adapters.db.counter_repository import SqlCounters
 from prepaidgrid.adapters.db.meter_repositories import SqlMeterData, SqlRelayCommands
 from prepaidgrid.adapters.db.payment_repositories import SqlPaymentEvents, SqlPaymentOrders
 from prepaidgrid.adapters.db.repositories import (
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self._billing = SqlBulkBilling(self._connection)
         self._orders = SqlPaymentOrders(self._connection)
         self._payment_events = SqlPaymentEvents(self._connection)
+        self._counters = SqlCounters(self._connection)
         return self
 
     def __exit__(
@@ -117,3 +119,7 @@ class SqlUnitOfWork:
     @property
     def payment_events(self) -> SqlPaymentEvents:
         return self._payment_events
+
+    @property
+    def counters(self) -> SqlCounters:
+        return self._counters
