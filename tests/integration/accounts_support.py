@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from datetime import date
 
 from sqlalchemy import Engine
 
@@ -14,15 +15,22 @@ from prepaidgrid.domain.accounts import NewConnection
 from prepaidgrid.domain.errors import AlreadyExists
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.supply import SupplyState
+from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
 from prepaidgrid.services.onboarding import (
     InstallSmartMeter,
     add_org_units,
     install_smart_meter,
     open_connection,
 )
+from prepaidgrid.services.outbox import dispatch_outbox
 from prepaidgrid.services.recharges import ApplyRecharge, apply_recharge
-from prepaidgrid.services.supply import RecordRelayAck, record_relay_ack
-from tests.conftest import org_chain
+from prepaidgrid.services.supply import (
+    EvaluateSupply,
+    RecordRelayAck,
+    evaluate_supply,
+    record_relay_ack,
+)
+from tests.conftest import ist, org_chain
 
 POLICIES = PackagedPolicyBook()
 TARIFFS = PackagedTariffBook()
@@ -57,12 +65,33 @@ def balance(engine: Engine, account_id: str) -> int:
 
 def disconnect(engine: Engine, account_id: str, clock: SettableClock) -> None:
     """Cut the account off as the sweep and the meter would (its balance must be <= 0)."""
-    from prepaidgrid.services.outbox import dispatch_outbox
-    from prepaidgrid.services.supply import EvaluateSupply, evaluate_supply
-
     evaluate_supply(EvaluateSupply(account_id), SqlUnitOfWork(engine), clock, POLICIES)
     dispatch_outbox("relay_command", lambda _message: None, SqlUnitOfWork(engine))
     state = record_relay_ack(
         RecordRelayAck(account_id, False), SqlUnitOfWork(engine), clock, POLICIES
     ).state
     assert state is SupplyState.DISCONNECTED, state
+
+
+def account_below_zero(engine: Engine, clock: SettableClock) -> str:
+    """A consumer whose 1 July charge took ₹20 of credit below zero: in grace from 00:30 on
+    2 July (the clock is left there)."""
+    account_id = new_account(engine, clock, balance_paise=2_000)
+    clock.set(ist(2025, 7, 2, 0, 30))
+    post_daily_charge(
+        PostDailyCharge(account_id, date(2025, 7, 1), 6_000),
+        SqlUnitOfWork(engine),
+        clock,
+        TARIFFS,
+        POLICIES,
+    )
+    return account_id
+
+
+def cut_off_account(engine: Engine, clock: SettableClock) -> str:
+    """A consumer below zero and cut in the 10:00 window of Thursday 3 July 2025 (the clock
+    is left at the cut)."""
+    account_id = account_below_zero(engine, clock)
+    clock.set(ist(2025, 7, 3, 10, 0))
+    disconnect(engine, account_id, clock)
+    return account_id

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import pytest
 
-from prepaidgrid.adapters.db.uow import SqlUnitOfWork
 from prepaidgrid.adapters.db.verify import verify_ledger
-from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
-from tests.conftest import ist
-from tests.integration.accounts_support import POLICIES, TARIFFS, balance, new_account
+from tests.integration.accounts_support import (
+    account_below_zero,
+    balance,
+    new_account,
+)
 from tests.integration.api_support import BBPS_KEY, Platform
 
 pytestmark = pytest.mark.integration
@@ -45,15 +45,7 @@ def test_fetch_then_pay_then_status_then_retry_credits_once(platform: Platform) 
 
 def test_a_consumer_below_zero_is_told_what_brings_the_supply_back(platform: Platform) -> None:
     engine, clock = platform.engine, platform.clock
-    account_id = new_account(engine, clock, balance_paise=2_000)
-    clock.set(ist(2025, 7, 2, 0, 30))
-    post_daily_charge(
-        PostDailyCharge(account_id, date(2025, 7, 1), 6_000),
-        SqlUnitOfWork(engine),
-        clock,
-        TARIFFS,
-        POLICIES,
-    )
+    account_id = account_below_zero(engine, clock)
     owed = -balance(engine, account_id)
 
     bill = platform.client.post(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -19,14 +19,12 @@ from prepaidgrid.adapters.db.verify import verify_ledger
 from prepaidgrid.adapters.payments.simulated import Callback
 from prepaidgrid.domain.payments import SIGNATURE_HEADER, GatewayEvent, sign_callback
 from prepaidgrid.domain.supply import SupplyState
-from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
 from prepaidgrid.services.gateway import poll_unsettled_orders
 from tests.conftest import ist
 from tests.integration.accounts_support import (
     POLICIES,
-    TARIFFS,
     balance,
-    disconnect,
+    cut_off_account,
     new_account,
 )
 from tests.integration.api_support import OFFICER_KEY, SECRET, Platform
@@ -221,17 +219,7 @@ def test_a_recharge_reconnects_a_cut_consumer_in_the_same_transaction(
     platform: Platform,
 ) -> None:
     engine, clock = platform.engine, platform.clock
-    account_id = new_account(engine, clock, balance_paise=2_000)
-    clock.set(ist(2025, 7, 2, 0, 30))
-    post_daily_charge(
-        PostDailyCharge(account_id, date(2025, 7, 1), 6_000),
-        SqlUnitOfWork(engine),
-        clock,
-        TARIFFS,
-        POLICIES,
-    )
-    clock.set(ist(2025, 7, 3, 10, 0))
-    disconnect(engine, account_id, clock)
+    account_id = cut_off_account(engine, clock)
     clock.set(ist(2025, 7, 3, 19, 0))
 
     order_id = platform.order(account_id, 50_000)
@@ -267,17 +255,7 @@ def test_order_requests_are_checked(platform: Platform) -> None:
 def test_officers_see_a_payments_life_and_where_it_waits(platform: Platform) -> None:
     """Ordered, confirmed, credited, SMS and reconnect queued: it waits for the meter."""
     engine, clock = platform.engine, platform.clock
-    account_id = new_account(engine, clock, balance_paise=2_000)
-    clock.set(ist(2025, 7, 2, 0, 30))
-    post_daily_charge(
-        PostDailyCharge(account_id, date(2025, 7, 1), 6_000),
-        SqlUnitOfWork(engine),
-        clock,
-        TARIFFS,
-        POLICIES,
-    )
-    clock.set(ist(2025, 7, 3, 10, 0))
-    disconnect(engine, account_id, clock)
+    account_id = cut_off_account(engine, clock)
     clock.set(ist(2025, 7, 3, 19, 0))
     order_id = platform.order(account_id, 50_000)
     platform.gateway.pay(order_id)

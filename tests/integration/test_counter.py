@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,7 +25,6 @@ from prepaidgrid.domain.counter import CashierSession, Receipt, issued_at_text, 
 from prepaidgrid.domain.errors import AlreadyExists, InvalidInput, NotFound
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.entrypoints.api.app import create_api
-from prepaidgrid.services.charges import PostDailyCharge, post_daily_charge
 from prepaidgrid.services.counter import (
     AddCashier,
     PostReceipts,
@@ -41,7 +40,7 @@ from tests.integration.accounts_support import (
     POLICIES,
     TARIFFS,
     balance,
-    disconnect,
+    cut_off_account,
     new_account,
 )
 
@@ -248,17 +247,7 @@ def test_a_receipt_credits_the_named_account_once(office: Office) -> None:
 
 def test_a_receipt_for_a_cut_consumer_queues_the_reconnect_command(office: Office) -> None:
     engine, clock = office.engine, office.clock
-    account_id = new_account(engine, clock, balance_paise=2_000)
-    clock.set(ist(2025, 7, 2, 0, 30))
-    post_daily_charge(
-        PostDailyCharge(account_id, date(2025, 7, 1), 6_000),
-        SqlUnitOfWork(engine),
-        clock,
-        TARIFFS,
-        POLICIES,
-    )
-    clock.set(ist(2025, 7, 3, 10, 0))
-    disconnect(engine, account_id, clock)
+    account_id = cut_off_account(engine, clock)
     clock.set(ist(2025, 7, 3, 16, 0))
     receipt = signed(office.keys["PAT-C1"], "PAT-C1", 1, "RAM", account_id, 50_000, clock.now())
 

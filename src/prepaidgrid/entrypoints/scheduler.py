@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import date, timedelta
+from typing import Self
 
 from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
@@ -25,16 +26,15 @@ from prepaidgrid.services.true_up import true_up_month
 log = logging.getLogger("prepaidgrid.scheduler")
 
 
-class NightlyBilling:
-    def __init__(self, app: App, poll_seconds: float = 60.0) -> None:
-        self._app = app
+class Periodic:
+    """A daemon thread that calls `tick()` every `poll_seconds` until stopped."""
+
+    def __init__(self, name: str, poll_seconds: float) -> None:
         self._poll_seconds = poll_seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="nightly-billing", daemon=True)
-        self.last_done: date | None = None
-        self.runs: list[DayRun] = []
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
-    def start(self) -> NightlyBilling:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -46,6 +46,17 @@ class NightlyBilling:
         while not self._stop.is_set():
             self.tick()
             self._stop.wait(self._poll_seconds)
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+
+class NightlyBilling(Periodic):
+    def __init__(self, app: App, poll_seconds: float = 60.0) -> None:
+        super().__init__("nightly-billing", poll_seconds)
+        self._app = app
+        self.last_done: date | None = None
+        self.runs: list[DayRun] = []
 
     def _true_up(self, month: date) -> None:
         app = self._app
@@ -83,31 +94,21 @@ class NightlyBilling:
         self.last_done = now.astimezone(IST).date() - timedelta(days=1)
 
 
-class OrderPolling:
+class OrderPolling(Periodic):
     """Every `poll_seconds`, ask the gateway about orders whose webhook has not come
     (services/gateway.py): a lost callback must not leave a paid consumer in the dark."""
 
     def __init__(self, app: App, gateway: PaymentGateway, poll_seconds: float = 60.0) -> None:
-        self._app, self._gateway, self._poll_seconds = app, gateway, poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="order-polling", daemon=True)
+        super().__init__("order-polling", poll_seconds)
+        self._app, self._gateway = app, gateway
 
-    def start(self) -> OrderPolling:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._poll_seconds):
-            try:
-                run = poll_unsettled_orders(
-                    self._app.new_uow, self._app.clock, self._app.policies, self._gateway
-                )
-            except Exception:  # the database or the gateway may be down: next time
-                log.exception("polling the gateway failed; it will be tried again")
-                continue
-            if run.settled:
-                log.warning("gateway polling settled %d of %d quiet orders", run.settled, run.asked)
+    def tick(self) -> None:
+        try:
+            run = poll_unsettled_orders(
+                self._app.new_uow, self._app.clock, self._app.policies, self._gateway
+            )
+        except Exception:  # the database or the gateway may be down: next time
+            log.exception("polling the gateway failed; it will be tried again")
+            return
+        if run.settled:
+            log.warning("gateway polling settled %d of %d quiet orders", run.settled, run.asked)

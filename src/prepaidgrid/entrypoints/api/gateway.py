@@ -21,6 +21,7 @@ from prepaidgrid.services.gateway import (
     create_order,
     settle_order,
 )
+from prepaidgrid.services.ports import PaymentOrder
 
 router = APIRouter(prefix="/api/v1", tags=["recharge: app and website"])
 Context = Annotated[Api, Depends(api)]
@@ -75,15 +76,7 @@ def post_order(body: OrderRequest, context: Context) -> OrderOut:
         context.app.clock,
         context.gateway,
     )
-    order = created.order
-    return OrderOut(
-        order_id=order.order_id,
-        account_id=order.account_id,
-        amount_paise=order.amount_paise,
-        channel=order.channel.value,
-        status=order.status.value,
-        pay_url=created.pay_url,
-    )
+    return _order_out(created.order, created.pay_url)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=PROBLEMS)
@@ -92,12 +85,17 @@ def get_order(order_id: str, context: Context) -> OrderOut:
         order = uow.orders.get(order_id)
     if order is None:
         raise UnknownOrder(f"no order {order_id}")
+    return _order_out(order)
+
+
+def _order_out(order: PaymentOrder, pay_url: str | None = None) -> OrderOut:
     return OrderOut(
         order_id=order.order_id,
         account_id=order.account_id,
         amount_paise=order.amount_paise,
         channel=order.channel.value,
         status=order.status.value,
+        pay_url=pay_url,
     )
 
 
