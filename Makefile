@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python -m bench.billing --meters 100000
+	$(BIN)/python -m bench.recharge
 
 clean:
 	rm -rf $(VENV) prepaidgrid.db .pytest_cache .mypy_cache .ruff_cache

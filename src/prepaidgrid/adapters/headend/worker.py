@@ -195,21 +195,24 @@ class HeadEndWorker:
     def _flush_loop(self) -> None:
         next_commands = 0.0
         while not self._stop.is_set() or not self._inbox.empty():
-            batch = self._take_batch()
+            # wait for meter messages no longer than until the next command check is due
+            batch = self._take_batch(
+                max(0.0, min(self.config.flush_seconds, next_commands - time.monotonic()))
+            )
             if batch:
                 self._ingest(batch)
             if time.monotonic() >= next_commands:
                 self._send_commands()
                 next_commands = time.monotonic() + self.config.command_seconds
 
-    def _take_batch(self) -> list[tuple[int, int, Received]]:
-        """Wait up to flush_seconds for a first message, then take whatever else is queued.
+    def _take_batch(self, wait_s: float) -> list[tuple[int, int, Received]]:
+        """Wait up to `wait_s` for a first message, then take whatever else is queued.
 
         Never waiting for a full batch matters: the broker holds back further deliveries
         until we acknowledge (its in-flight window), and we acknowledge only after commit.
         """
         try:
-            batch = [self._inbox.get(timeout=self.config.flush_seconds)]
+            batch = [self._inbox.get(timeout=wait_s)] if wait_s > 0 else [self._inbox.get_nowait()]
         except queue.Empty:
             return []
         while len(batch) < self.config.batch_size:
