@@ -8,29 +8,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from bench.population import FIRST_DAY, seed
 from sqlalchemy import Engine, text
 
 from prepaidgrid.adapters.db.verify import verify_ledger
-from tests.conftest import database_url, fresh_postgres_schema, fresh_sqlite
+from tests.conftest import database_url
 
 pytestmark = pytest.mark.integration
 
 ACCOUNTS = 60_000
 PARTITION = 250
 RUN_AT = "2025-07-02T00:30:00+05:30"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from fresh_sqlite(tmp_path)
-    else:
-        yield from fresh_postgres_schema()
 
 
 def bill(engine: Engine) -> subprocess.Popen[str]:

@@ -6,7 +6,6 @@ import contextlib
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select, text
@@ -28,7 +27,7 @@ from prepaidgrid.services.onboarding import (
     install_smart_meter,
     open_connection,
 )
-from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist, org_chain
+from tests.conftest import ist, org_chain
 from tests.integration.headend_support import POLICIES
 
 pytestmark = pytest.mark.integration
@@ -36,14 +35,6 @@ pytestmark = pytest.mark.integration
 TARIFFS = PackagedTariffBook()
 JULY = date(2025, 7, 1)
 INSTALLED = ist(2025, 6, 30, 12)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from fresh_sqlite(tmp_path)
-    else:
-        yield from fresh_postgres_schema()
 
 
 def open_accounts(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +20,13 @@ from prepaidgrid.services.recharges import (
     apply_recharge,
     record_pending_payment,
 )
-from tests.conftest import database_url, fresh_postgres_schema, fresh_sqlite, ist
+from tests.conftest import database_url, ist
 from tests.integration.headend_support import POLICIES, install_meters
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()
 ACCOUNT = "ACC-0000"
 NEXT_MORNING = "2025-07-02T12:00"  # IST
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from fresh_sqlite(tmp_path)
-    else:
-        yield from fresh_postgres_schema()
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -48,7 +46,7 @@ from prepaidgrid.services.recharges import (
     reverse_recharge,
 )
 from prepaidgrid.services.supply import EvaluateSupply, evaluate_supply
-from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist
+from tests.conftest import ist
 from tests.integration.headend_support import POLICIES, install_meters
 
 pytestmark = pytest.mark.integration
@@ -56,14 +54,6 @@ pytestmark = pytest.mark.integration
 TARIFFS = PackagedTariffBook()
 ACCOUNT = "ACC-0000"
 RECHARGED = ist(2025, 7, 3, 19)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from fresh_sqlite(tmp_path)
-    else:
-        yield from fresh_postgres_schema()
 
 
 def timeline_of(engine: Engine, payment: PaymentRef, clock: SettableClock) -> PaymentTimeline:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,7 +40,7 @@ from prepaidgrid.services.reconciliation import (
     import_settlement,
     parse_settlement_file,
 )
-from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist, org_chain
+from tests.conftest import ist, org_chain
 
 pytestmark = pytest.mark.integration
 
@@ -50,14 +48,6 @@ POLICIES = PackagedPolicyBook()
 BBPS = PaymentChannel.BBPS
 DAY = date(2025, 7, 1)
 NEXT_MORNING = ist(2025, 7, 2, 12)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from fresh_sqlite(tmp_path)
-    else:
-        yield from fresh_postgres_schema()
 
 
 def open_account(engine: Engine, account_id: str = "ACC-1") -> str:
