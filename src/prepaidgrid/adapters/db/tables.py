@@ -186,6 +186,8 @@ payments = Table(
     CheckConstraint("status IN ('pending', 'credited', 'reversed', 'failed')", name="status"),
 )
 Index("ix_payments_account_status", payments.c.account_id, payments.c.status)
+# a channel's day, for settlement reconciliation (services/reconciliation.py)
+Index("ix_payments_channel_received", payments.c.channel, payments.c.received_at)
 
 daily_charges = Table(
     "daily_charges",
@@ -225,6 +227,8 @@ outbox = Table(
     Column("status", String(12), nullable=False, server_default="pending"),
 )
 Index("ix_outbox_status", outbox.c.status, outbox.c.id)
+# an account's messages by time: a payment's reconnect command (services/payment_timeline.py)
+Index("ix_outbox_account_created", outbox.c.account_id, outbox.c.created_at)
 
 supply_changes = Table(
     "supply_changes",
