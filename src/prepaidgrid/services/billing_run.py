@@ -150,12 +150,15 @@ def bill_day(
             partition = ahead.result()
             if number + 1 < len(bounds):
                 ahead = pool.submit(priced, *bounds[number + 1])
-            billed = _write_partition(run, partition, first_id, last_id, new_uow, clock, policies)
-            if billed is None:  # another run billed some of these meanwhile: read again, locked
+            try:
                 billed = _write_partition(
-                    run, None, first_id, last_id, new_uow, clock, policies, tariffs=tariffs
+                    run, first_id, last_id, _given(partition), new_uow, clock, policies
                 )
-            assert billed is not None
+            except AlreadyBilled:  # another run billed some of these meanwhile
+                locked_read = _read_locked(day, first_id, last_id, tariffs)
+                billed = _write_partition(
+                    run, first_id, last_id, locked_read, new_uow, clock, policies
+                )
             if on_billed is not None:
                 on_billed(billed)
     return run
@@ -184,34 +187,42 @@ def _price(run: DayRun, inputs: BillingInputs, tariffs: TariffBook, first_id: st
 _UNPOSTED = datetime.min.replace(tzinfo=IST)  # replaced by the writing transaction's instant
 
 
+def _given(partition: _Priced) -> Callable[[BillingUnitOfWork], _Priced]:
+    """The partition as read ahead."""
+    return lambda _uow: partition
+
+
+def _read_locked(
+    day: date, first_id: str, last_id: str, tariffs: TariffBook
+) -> Callable[[BillingUnitOfWork], _Priced]:
+    """The partition read again inside its writing transaction, under the lock (its skips
+    were counted when it was read ahead)."""
+
+    def read(uow: BillingUnitOfWork) -> _Priced:
+        inputs = uow.billing.partition_inputs(day, first_id, last_id)
+        return _price(DayRun(day), inputs, tariffs, first_id)
+
+    return read
+
+
 def _write_partition(
     run: DayRun,
-    partition: _Priced | None,
     first_id: str,
     last_id: str,
+    priced: Callable[[BillingUnitOfWork], _Priced],
     new_uow: Callable[[], BillingUnitOfWork],
     clock: Clock,
     policies: PolicyBook,
-    *,
-    tariffs: TariffBook | None = None,
-) -> int | None:
-    """Write one partition in one transaction; None if a row was billed meanwhile by
-    another run (nothing written: the caller reads it again inside the transaction)."""
+) -> int:
+    """Write one partition in one transaction and return how many accounts it billed.
+    Raises AlreadyBilled, having written nothing, if another run charged one of its
+    account-days since it was read."""
     with new_uow() as uow:
         uow.billing.lock_partition(first_id, last_id)
-        read_ahead = partition is not None
-        if partition is None:  # the slow, safe path: read under the lock
-            assert tariffs is not None
-            inputs = uow.billing.partition_inputs(run.day, first_id, last_id)
-            partition = _price(DayRun(run.day), inputs, tariffs, first_id)  # skips: counted
+        partition = priced(uow)
         at = clock.now()
         batch = _with_instalments(partition, uow, run.day, at)
-        try:
-            uow.billing.write_partition(batch)
-        except AlreadyBilled:
-            if not read_ahead:
-                raise
-            return None
+        uow.billing.write_partition(batch)
         # Balances as they are now, after the postings: who reached zero changes state.
         reaching_zero = uow.billing.charged_at_zero(run.day, first_id, last_id)
         decisions = settle_supply_many(
