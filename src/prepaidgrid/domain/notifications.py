@@ -13,6 +13,7 @@ class Template(StrEnum):
     DISCONNECTED = "disconnected"
     RECONNECTED = "reconnected"
     RECHARGE_REVERSED = "recharge_reversed"
+    LOGIN_CODE = "login_code"  # the portal's one-time code: sent at any hour
 
 
 TEXTS: Mapping[Template, Mapping[str, str]] = {
@@ -42,6 +43,12 @@ TEXTS: Mapping[Template, Mapping[str, str]] = {
         "en": "The payment of {amount} for account {account_id} was reversed by the bank. "
         "Balance: {balance}.",
         "hi": "खाता {account_id} के {amount} के भुगतान को बैंक ने वापस कर दिया है। बैलेंस: {balance}।",
+    },
+    Template.LOGIN_CODE: {
+        "en": "{code} is your prepaidgrid login code, valid for {minutes} minutes. Do not "
+        "share it with anyone: our staff never ask for it.",
+        "hi": "{code} आपका prepaidgrid लॉगिन कोड है, {minutes} मिनट तक मान्य। इसे किसी को न "
+        "बताएं: हमारे कर्मचारी यह कोड कभी नहीं मांगते।",
     },
 }
 

@@ -471,3 +471,73 @@ settlement_imports = Table(
     Column("summary", JSON, nullable=False),
     UniqueConstraint("channel", "settlement_day", "file_sha256", name="uq_settlement_imports_file"),
 )
+
+# -- portal access (issue 6) --------------------------------------------------------------------
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("officer_id", String(40), primary_key=True),  # the login name, lower case
+    Column("name", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", Instant, nullable=True),
+    Column("created_at", Instant, nullable=False),
+    CheckConstraint("role IN ('admin', 'division_officer', 'cashier', 'auditor')", name="role"),
+)
+
+officer_divisions = Table(
+    "officer_divisions",
+    metadata,
+    Column("officer_id", String(40), ForeignKey("officers.officer_id"), primary_key=True),
+    Column("division_code", String(40), ForeignKey("org_units.code"), primary_key=True),
+)
+
+login_codes = Table(
+    "login_codes",
+    metadata,
+    # A consumer's one-time login code, kept as a keyed hash (domain/access.py).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("mobile", String(10), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("last_try_at", Instant, nullable=True),
+    Column("used_at", Instant, nullable=True),
+    CheckConstraint("tries >= 0", name="tries_not_negative"),
+)
+Index("ix_login_codes_mobile_created", login_codes.c.mobile, login_codes.c.created_at)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # A portal session, found by the SHA-256 of its cookie's token; the CSRF token is
+    # bound to it. Logging out (or an officer's deactivation) ends it here.
+    Column("token_digest", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("subject", String(40), nullable=False),  # the mobile, or the officer id
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Column("ended_at", Instant, nullable=True),
+    CheckConstraint("kind IN ('consumer', 'officer')", name="kind"),
+)
+Index("ix_web_sessions_subject", web_sessions.c.kind, web_sessions.c.subject)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Every officer action, append-only: triggers refuse UPDATE and DELETE (migration 0010).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", Instant, nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target", String(100), nullable=False, server_default=""),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("detail", JSON, nullable=False),
+)
+Index("ix_audit_log_actor_at", audit_log.c.actor, audit_log.c.at)
+Index("ix_audit_log_target_at", audit_log.c.target, audit_log.c.at)

@@ -267,3 +267,40 @@ def statements(dialect: str) -> list[str]:
     if dialect == "postgresql":
         return [*POSTGRESQL_ROW_LEVEL, *POSTGRESQL_APPEND_ONLY]
     raise ValueError(f"unsupported database dialect {dialect!r}")
+
+
+# Revision 0010: the officers' audit log is append-only, like the ledger.
+SQLITE_AUDIT_APPEND_ONLY = [
+    f"""
+    CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
+    BEGIN
+      SELECT RAISE(ABORT, 'audit: the audit log is append-only ({verb} refused)');
+    END
+    """
+    for verb in ("UPDATE", "DELETE")
+]
+POSTGRESQL_AUDIT_APPEND_ONLY = [
+    """
+    CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION 'audit: the audit log is append-only (% refused)', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+    END $$
+    """,
+    """
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only()
+    """,
+    """
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()
+    """,
+]
+DROP_AUDIT_APPEND_ONLY = {
+    "sqlite": ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"],
+    "postgresql": [
+        "DROP TRIGGER audit_log_append_only ON audit_log",
+        "DROP TRIGGER audit_log_no_truncate ON audit_log",
+        "DROP FUNCTION audit_append_only()",
+    ],
+}

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import Engine
 
+from prepaidgrid.adapters.db.access_repository import SqlAccess
 from prepaidgrid.adapters.db.billing_repository import SqlBulkBilling
 from prepaidgrid.adapters.db.counter_repository import SqlCounters
 from prepaidgrid.adapters.db.meter_repositories import SqlMeterData, SqlRelayCommands
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self._orders = SqlPaymentOrders(self._connection)
         self._payment_events = SqlPaymentEvents(self._connection)
         self._counters = SqlCounters(self._connection)
+        self._access = SqlAccess(self._connection)
         return self
 
     def __exit__(
@@ -123,3 +125,7 @@ class SqlUnitOfWork:
     @property
     def counters(self) -> SqlCounters:
         return self._counters
+
+    @property
+    def access(self) -> SqlAccess:
+        return self._access
