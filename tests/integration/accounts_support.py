@@ -36,12 +36,14 @@ POLICIES = PackagedPolicyBook()
 TARIFFS = PackagedTariffBook()
 
 
-def new_account(engine: Engine, clock: SettableClock, balance_paise: int = 0) -> str:
+def new_account(
+    engine: Engine, clock: SettableClock, balance_paise: int = 0, mobile: str = "9876500001"
+) -> str:
     account_id = f"A-{uuid.uuid4().hex[:10]}"
     with contextlib.suppress(AlreadyExists):  # an earlier example added it
         add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
     open_connection(
-        NewConnection(account_id, "Test", "9876500001", "DS-II", 1000, "SUB-1", "SBPDCL"),
+        NewConnection(account_id, "Test", mobile, "DS-II", 1000, "SUB-1", "SBPDCL"),
         SqlUnitOfWork(engine),
         clock,
     )

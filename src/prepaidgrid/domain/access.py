@@ -52,12 +52,26 @@ class AccessDenied(DomainError):
     """No session, an ended or expired one, a wrong code or password (HTTP 401)."""
 
 
+class WrongCode(AccessDenied):
+    def __init__(self, message: str, tries_left: int) -> None:
+        super().__init__(message)
+        self.tries_left = tries_left
+
+
+class CodeExpired(AccessDenied):
+    """Expired, used already, or tried too often: ask for a new code."""
+
+
 class LockedOut(DomainError):
     """Too many wrong tries, or too many codes asked for: nothing until `until` (HTTP 429)."""
 
     def __init__(self, message: str, until: datetime) -> None:
         super().__init__(message)
         self.until = until
+
+
+class TooManyCodes(LockedOut):
+    """Three codes in 15 minutes: the newest is still good."""
 
 
 class Forbidden(DomainError):

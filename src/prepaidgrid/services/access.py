@@ -18,12 +18,15 @@ from prepaidgrid.domain.access import (
     CODE_WINDOW,
     AccessDenied,
     CodeCheck,
+    CodeExpired,
     CodeRecord,
     LockedOut,
     MobileHistory,
     Officer,
     Role,
     SessionKind,
+    TooManyCodes,
+    WrongCode,
     check_code,
     code_digest,
     locked_until,
@@ -179,7 +182,7 @@ def request_login_code(
         if until is not None and at < until:
             raise _locked_out(until)
         if not may_send_code(history, at):
-            raise LockedOut(
+            raise TooManyCodes(
                 "three codes were sent in the last 15 minutes: use the newest", at + CODE_WINDOW
             )
         registered = uow.access.registered_account(mobile)
@@ -234,7 +237,7 @@ def verify_login_code(
             until = locked_until(history)
             raise _locked_out(until or at)
         if verdict is CodeCheck.EXPIRED or record is None:
-            raise AccessDenied("this code has expired or was used: ask for a new one")
+            raise CodeExpired("this code has expired or was used: ask for a new one")
         if verdict is CodeCheck.WRONG:
             left = tries_left(record, history)
             uow.access.record_wrong_try(record.code_id, at)
@@ -243,8 +246,8 @@ def verify_login_code(
                 until = locked_until(_after_wrong(history, at))
                 if until is not None:
                     raise _locked_out(until)
-                raise AccessDenied("wrong code, and no tries left on it: ask for a new one")
-            raise AccessDenied(f"wrong code: {left} {'try' if left == 1 else 'tries'} left")
+                raise CodeExpired("wrong code, and no tries left on it: ask for a new one")
+            raise WrongCode(f"wrong code: {left} {'try' if left == 1 else 'tries'} left", left)
         uow.access.mark_code_used(record.code_id, at)
         logged_in = _open_session(uow, SessionKind.CONSUMER, mobile, at, token())
         uow.commit()

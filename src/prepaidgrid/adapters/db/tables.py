@@ -105,6 +105,7 @@ accounts = Table(
 )
 Index("ix_accounts_cut_due", accounts.c.supply_state, accounts.c.cut_at)
 Index("ix_accounts_subdivision", accounts.c.subdivision_code)
+Index("ix_accounts_mobile", accounts.c.mobile)  # a consumer's login finds their connections
 
 meters = Table(
     "meters",

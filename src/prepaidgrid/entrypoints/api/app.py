@@ -8,6 +8,7 @@ from prepaidgrid.bootstrap import App
 from prepaidgrid.config import Settings
 from prepaidgrid.entrypoints.api import bbps, counter, gateway, payments, problems
 from prepaidgrid.entrypoints.api.deps import Api
+from prepaidgrid.entrypoints.portal.app import install_portal
 from prepaidgrid.services.ports import PaymentGateway
 
 
@@ -24,6 +25,7 @@ def create_api(app: App, settings: Settings, gateway_port: PaymentGateway | None
     api.include_router(bbps.router)
     api.include_router(counter.router)
     api.include_router(payments.router)
+    install_portal(api)
 
     @api.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:

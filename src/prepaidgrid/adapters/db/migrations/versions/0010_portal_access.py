@@ -1,5 +1,6 @@
 """Portal access (issue 6): officers with a role and their divisions, consumers' one-time
-login codes, portal sessions, and the officers' append-only audit log.
+login codes, portal sessions, the officers' append-only audit log, and accounts by mobile
+(a consumer's login finds their connections).
 
 Revision ID: 0010
 Revises: 0009
@@ -22,6 +23,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.create_index("ix_accounts_mobile", "accounts", ["mobile"])
     op.create_table(
         "officers",
         sa.Column("officer_id", sa.String(length=40), nullable=False),
@@ -115,3 +117,4 @@ def downgrade() -> None:
     op.drop_table("login_codes")
     op.drop_table("officer_divisions")
     op.drop_table("officers")
+    op.drop_index("ix_accounts_mobile", table_name="accounts")

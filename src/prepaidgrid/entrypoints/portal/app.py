@@ -1,0 +1,30 @@
+"""The portal on the API's server: pages under /portal, vendored assets under /portal/static."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from prepaidgrid.entrypoints.api.deps import api
+from prepaidgrid.entrypoints.portal import consumer, gateway_page, login
+from prepaidgrid.entrypoints.portal.web import HERE, CsrfRefused, page
+
+
+def install_portal(app: FastAPI) -> None:
+    app.mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static")
+    app.include_router(login.router)
+    app.include_router(consumer.router)
+    app.include_router(gateway_page.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        return RedirectResponse("/portal/", status_code=307)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, error: CsrfRefused) -> HTMLResponse:
+        current = await run_in_threadpool(page, request, api(request))
+        return await run_in_threadpool(
+            current.render, "error.html", 403, title=current.t("errors.csrf"), message=str(error)
+        )
