@@ -37,13 +37,17 @@ TARIFFS = PackagedTariffBook()
 
 
 def new_account(
-    engine: Engine, clock: SettableClock, balance_paise: int = 0, mobile: str = "9876500001"
+    engine: Engine,
+    clock: SettableClock,
+    balance_paise: int = 0,
+    mobile: str = "9876500001",
+    subdivision: str = "SUB-1",  # another one must exist already
 ) -> str:
     account_id = f"A-{uuid.uuid4().hex[:10]}"
     with contextlib.suppress(AlreadyExists):  # an earlier example added it
         add_org_units(org_chain("SUB-1"), SqlUnitOfWork(engine))
     open_connection(
-        NewConnection(account_id, "Test", mobile, "DS-II", 1000, "SUB-1", "SBPDCL"),
+        NewConnection(account_id, "Test", mobile, "DS-II", 1000, subdivision, "SBPDCL"),
         SqlUnitOfWork(engine),
         clock,
     )

@@ -65,6 +65,7 @@ class AccountKind(StrEnum):
     REBATE_EXPENSE = "rebate_expense"
     CHANNEL_CLEARING = "channel_clearing"
     POSTPAID_MIGRATION = "postpaid_migration"
+    MANUAL_ADJUSTMENT = "manual_adjustment"
 
 
 CONSUMER_KINDS = frozenset({AccountKind.WALLET, AccountKind.ARREARS})
@@ -75,6 +76,7 @@ DUTY_PAYABLE = "duty:payable"
 SUBSIDY_RECEIVABLE = "subsidy:receivable"
 REBATE_EXPENSE = "rebate:prepaid"
 POSTPAID_MIGRATION = "migration:postpaid"
+MANUAL_ADJUSTMENTS = "adjustment:manual"  # officers' corrections, each audited with a reason
 
 UTILITY_ACCOUNTS: dict[str, AccountKind] = {
     REVENUE_ENERGY: AccountKind.REVENUE_ENERGY,
@@ -83,6 +85,7 @@ UTILITY_ACCOUNTS: dict[str, AccountKind] = {
     SUBSIDY_RECEIVABLE: AccountKind.SUBSIDY_RECEIVABLE,
     REBATE_EXPENSE: AccountKind.REBATE_EXPENSE,
     POSTPAID_MIGRATION: AccountKind.POSTPAID_MIGRATION,
+    MANUAL_ADJUSTMENTS: AccountKind.MANUAL_ADJUSTMENT,
     **{f"clearing:{c.value}": AccountKind.CHANNEL_CLEARING for c in PaymentChannel},
 }
 
@@ -153,6 +156,25 @@ def charge_key(account_id: str, bill_day: date) -> str:
 
 def instalment_key(account_id: str, bill_day: date) -> str:
     return f"instalment:{account_id}:{bill_day.isoformat()}"
+
+
+def adjustment_key(account_id: str, request_id: str) -> str:
+    return f"adjustment:{account_id}:{request_id}"
+
+
+def adjustment_journal(
+    account_id: str, amount_paise: int, request_id: str, at: datetime, memo: str
+) -> Journal:
+    """An officer's correction of a wallet: positive credits it, negative debits it. The
+    request id comes from the form, so a resubmitted form adjusts once."""
+    return journal(
+        adjustment_key(account_id, request_id),
+        JournalKind.ADJUSTMENT,
+        at,
+        {wallet(account_id): amount_paise, MANUAL_ADJUSTMENTS: -amount_paise},
+        account_id,
+        memo,
+    )
 
 
 def opening_key(account_id: str) -> str:

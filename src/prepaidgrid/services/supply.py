@@ -63,11 +63,11 @@ def settle_supply(
     decision = decide_supply(
         snapshot, context, policy, policies.no_cut_days(connection.supply_profile)
     )
-    _apply_decision(uow, connection, balance_paise, decision, policy, at)
+    apply_decision(uow, connection, balance_paise, decision, policy, at)
     return decision
 
 
-def _apply_decision(
+def apply_decision(
     uow: UnitOfWork,
     connection: Connection,
     balance_paise: int,
@@ -328,7 +328,7 @@ def confirm_relay_position(
                 f"sms:reconnected:{connection.account_id}:{cycle}",
                 at,
             )
-    _apply_decision(uow, connection, connection.wallet_paise, decision, policy, at)
+    apply_decision(uow, connection, connection.wallet_paise, decision, policy, at)
     return decision
 
 
@@ -362,7 +362,7 @@ def relay_command_lapsed(
         policy,
         policies.no_cut_days(connection.supply_profile),
     )
-    _apply_decision(
+    apply_decision(
         uow, connection, connection.wallet_paise, decision, policy, at, reissue_of=command_id
     )
     return decision

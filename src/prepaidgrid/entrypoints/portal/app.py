@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from prepaidgrid.entrypoints.api.deps import api
-from prepaidgrid.entrypoints.portal import consumer, gateway_page, login
+from prepaidgrid.entrypoints.portal import consumer, gateway_page, login, officer
 from prepaidgrid.entrypoints.portal.web import HERE, CsrfRefused, page
 
 
@@ -17,6 +17,7 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(consumer.router)
     app.include_router(gateway_page.router)
+    app.include_router(officer.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> Response:

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final, Protocol
 
+from prepaidgrid.entrypoints.portal.messages_care import CARE_MESSAGES
+from prepaidgrid.entrypoints.portal.messages_officer import OFFICER_MESSAGES
+
 LANGUAGES: Final = ("en", "hi")
 
 # Phones in Bihar set to Bhojpuri, Maithili, Magahi or Angika read Hindi more easily than
@@ -211,7 +214,20 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "errors.bad_input": ("Please check what you entered.", "कृपया भरी गई जानकारी जाँच लें।"),
 }
 
-MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(_CATALOGUE)
+
+def _merged(*catalogues: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    merged: dict[str, tuple[str, str]] = {}
+    for catalogue in catalogues:
+        twice = merged.keys() & catalogue.keys()
+        if twice:
+            raise ValueError(f"message keys defined twice: {sorted(twice)}")
+        merged.update(catalogue)
+    return merged
+
+
+MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    _merged(_CATALOGUE, CARE_MESSAGES, OFFICER_MESSAGES)
+)
 
 
 def translator(lang: str) -> Translate:

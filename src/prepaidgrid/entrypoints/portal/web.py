@@ -25,9 +25,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from prepaidgrid.domain.access import Officer
+from prepaidgrid.domain.access import Officer, Permission
 from prepaidgrid.domain.errors import DomainError
-from prepaidgrid.domain.units import format_rupees
+from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.api.deps import Api, api
 from prepaidgrid.entrypoints.portal.i18n import LANGUAGES, Translate, negotiate_language, translator
 from prepaidgrid.services.access import Visitor, visitor_of
@@ -52,6 +52,7 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["rupees"] = format_rupees
+    env.globals["ist"] = IST  # times are stored in UTC and shown in IST
     return env
 
 
@@ -125,12 +126,15 @@ class Page:
     def nav(self) -> list[tuple[str, str]]:
         t = self.t
         if self.officer is not None:
-            return [
+            links = [
                 ("/portal/officer/", t("nav.dashboard")),
                 ("/portal/officer/search", t("nav.search")),
                 ("/portal/officer/commands", t("nav.commands")),
                 ("/portal/officer/health", t("nav.health")),
             ]
+            if self.officer.may(Permission.READ_AUDIT):
+                links.append(("/portal/officer/audit", t("nav.audit")))
+            return links
         if self.visitor is not None:
             return [("/portal/", t("nav.home"))]
         return []

@@ -1,6 +1,7 @@
 """Portal access (issue 6): officers with a role and their divisions, consumers' one-time
 login codes, portal sessions, the officers' append-only audit log, and accounts by mobile
-(a consumer's login finds their connections).
+(a consumer's login finds their connections), and the utility account that officers'
+balance adjustments post against.
 
 Revision ID: 0010
 Revises: 0009
@@ -96,6 +97,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_log_actor_at", "audit_log", ["actor", "at"])
     op.create_index("ix_audit_log_target_at", "audit_log", ["target", "at"])
+    # Officers' adjustments post against their own utility account. Revision 0001 seeds
+    # every utility account of its day; a database made before this one lacks it.
+    op.execute(
+        sa.text(
+            "INSERT INTO ledger_accounts (code, kind) SELECT :code, :kind WHERE NOT EXISTS "
+            "(SELECT 1 FROM ledger_accounts WHERE code = :code)"
+        ).bindparams(code="adjustment:manual", kind="manual_adjustment")
+    )
     dialect = op.get_bind().dialect.name
     for statement in (
         triggers.SQLITE_AUDIT_APPEND_ONLY

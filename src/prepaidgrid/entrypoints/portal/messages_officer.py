@@ -1,0 +1,15 @@
+"""Messages of the officers' pages, key -> (English, Hindi); merged into i18n.MESSAGES."""
+
+from __future__ import annotations
+
+from typing import Final
+
+OFFICER_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "officer.payments": ("Payments", "भुगतान"),
+    "officer.actions": ("Act on this account", "इस खाते पर कार्रवाई"),
+    "officer.memo": ("Details", "विवरण"),
+    "officer.attempts": ("Attempts", "प्रयास"),
+    "officer.finished": ("Finished", "पूरा हुआ"),
+    "officer.outbox": ("Waiting to be sent", "भेजे जाने की प्रतीक्षा में"),
+    "officer.oldest_waiting": ("Oldest waiting since", "सबसे पुराना संदेश कब से रुका है"),
+}

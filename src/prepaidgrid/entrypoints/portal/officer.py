@@ -1,0 +1,232 @@
+"""The officers' pages: the division dashboard, consumer and meter search, an account's
+statement and command log with the manual actions (each with a reason, audited), the
+command log, the audit log and the system's health.
+
+An officer sees only their divisions (admins and auditors see all): an account elsewhere
+is "not found" (404), exactly as one that does not exist, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from prepaidgrid.adapters.db.consumer_read_models import SqlConsumerPortal
+from prepaidgrid.adapters.db.health_read_model import health_facts
+from prepaidgrid.adapters.db.officer_read_models import SqlOfficerDesk
+from prepaidgrid.domain.access import Forbidden, Officer, Permission
+from prepaidgrid.domain.errors import DomainError, InvalidInput
+from prepaidgrid.domain.units import IST, format_rupees
+from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
+from prepaidgrid.services.officer_actions import (
+    Adjustment,
+    SupplyOrder,
+    adjust_balance,
+    disconnect_by_hand,
+    reconnect_by_hand,
+)
+
+router = APIRouter(prefix="/portal/officer", include_in_schema=False)
+HEAD_END_LAG_LIMIT = timedelta(minutes=30)
+
+
+def _desk(current: Page) -> SqlOfficerDesk:
+    return SqlOfficerDesk(current.context.app.engine)
+
+
+def _signed_in(current: Page) -> Officer | None:
+    return current.officer
+
+
+def _away(current: Page) -> Response:
+    return current.redirect("/portal/officer/login")
+
+
+def _not_found(current: Page) -> Response:
+    t = current.t
+    return current.render(
+        "error.html", 404, title=t("errors.not_found"), message=t("officer.not_found")
+    )
+
+
+def _forbidden(current: Page, detail: str) -> Response:
+    return current.render("error.html", 403, title=current.t("officer.forbidden"), message=detail)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(current: PageDep) -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    now = current.context.app.clock.now()
+    board = _desk(current).dashboard(officer.scope, now.astimezone(IST).date(), now)
+    names = {d.code: d for d in _desk(current).divisions(officer.scope)}
+    return current.render("officer_dashboard.html", board=board, names=names, rupees=format_rupees)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(current: PageDep, q: str = "") -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    query = q.strip()[:100]
+    hits = _desk(current).search(query, officer.scope) if query else []
+    return current.render("officer_search.html", q=query, hits=hits, rupees=format_rupees)
+
+
+def _visible(current: Page, officer: Officer, account_id: str) -> bool:
+    division = _desk(current).division_of(account_id)
+    return division is not None and officer.sees(division)
+
+
+def _account_page(
+    current: Page, officer: Officer, account_id: str, status: int = 200, **notes: str | None
+) -> Response:
+    now = current.context.app.clock.now()
+    overview = SqlConsumerPortal(current.context.app.engine).overview(
+        account_id, now.astimezone(IST).date()
+    )
+    if overview is None:
+        return _not_found(current)
+    desk = _desk(current)
+    return current.render(
+        "officer_account.html",
+        status,
+        o=overview,
+        lines=desk.account_statement(account_id, limit=50),
+        commands=desk.command_log(officer.scope, limit=20, account_id=account_id),
+        may_act=officer.may(Permission.ACT_ON_SUPPLY),
+        may_adjust=officer.may(Permission.ADJUST_BALANCE),
+        request_id=secrets.token_urlsafe(16),
+        error=notes.get("error"),
+        done=notes.get("done"),
+        rupees=format_rupees,
+        ist=IST,
+    )
+
+
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account(current: PageDep, account_id: str) -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    if not _visible(current, officer, account_id):
+        return _not_found(current)
+    return _account_page(current, officer, account_id)
+
+
+@router.post("/accounts/{account_id}/{action}", response_class=HTMLResponse)
+def act(current: PageDep, form: Form, account_id: str, action: str) -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    if not _visible(current, officer, account_id) or action not in (
+        "reconnect",
+        "disconnect",
+        "adjust",
+    ):
+        return _not_found(current)
+    app = current.context.app
+    reason = str(form.get("reason") or "")
+    try:
+        if action == "adjust":
+            done = adjust_balance(
+                Adjustment(
+                    account_id,
+                    _signed_paise(str(form.get("amount_rupees") or "")),
+                    reason,
+                    str(form.get("request_id") or ""),
+                ),
+                officer,
+                app.new_uow(),
+                app.clock,
+                app.policies,
+            )
+        else:
+            do = reconnect_by_hand if action == "reconnect" else disconnect_by_hand
+            done = do(
+                SupplyOrder(account_id, reason), officer, app.new_uow(), app.clock, app.policies
+            )
+    except Forbidden as error:
+        return _forbidden(current, str(error))
+    except (DomainError, ValueError) as error:
+        status = 422 if isinstance(error, (InvalidInput, ValueError)) else 409
+        return _account_page(current, officer, account_id, status, error=str(error))
+    return _account_page(current, officer, account_id, done=f"{action}: {done.detail}")
+
+
+def _signed_paise(text: str) -> int:
+    """'-150.50' or '200' rupees -> paise (signed); anything else is refused."""
+    value = text.strip().replace(",", "")
+    sign = -1 if value.startswith("-") else 1
+    rupees, _, paise = value.lstrip("+-").partition(".")
+    if not rupees.isdigit() or (paise and (not paise.isdigit() or len(paise) > 2)):
+        raise ValueError("enter the amount in rupees, e.g. 150 or -150.50 for a debit")
+    return sign * (int(rupees) * 100 + int(paise.ljust(2, "0") or 0))
+
+
+@router.get("/commands", response_class=HTMLResponse)
+def commands(current: PageDep) -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    log = _desk(current).command_log(officer.scope, limit=200)
+    return current.render("officer_commands.html", commands=log, ist=IST)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(current: PageDep) -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    if not officer.may(Permission.READ_AUDIT):
+        return _forbidden(current, current.t("officer.forbidden"))
+    with current.context.app.new_reader() as uow:
+        entries = uow.access.audit_entries(200)
+    return current.render("officer_audit.html", entries=entries, ist=IST)
+
+
+@router.get("/health", response_class=HTMLResponse)
+def health(current: PageDep) -> Response:
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    app = current.context.app
+    facts = health_facts(app.engine)
+    now = app.clock.now()
+    yesterday = now.astimezone(IST).date() - timedelta(days=1)
+    checks = [
+        ("database", facts.is_database_up, "" if facts.is_database_up else "no answer"),
+        (
+            "head-end",
+            facts.last_meter_message_at is not None
+            and now - facts.last_meter_message_at <= HEAD_END_LAG_LIMIT,
+            _ago(facts.last_meter_message_at, now),
+        ),
+        (
+            "billing run",
+            facts.last_billed_day is not None and facts.last_billed_day >= yesterday,
+            facts.last_billed_day.isoformat() if facts.last_billed_day else "never",
+        ),
+        (
+            "safe mode",
+            facts.safe_mode_since is None,
+            facts.safe_mode_reason or "off",
+        ),
+    ]
+    return current.render(
+        "officer_health.html",
+        checks=checks,
+        waiting=facts.outbox_waiting,
+        oldest=facts.oldest_waiting_at,
+        ist=IST,
+    )
+
+
+def _ago(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "no data yet"
+    return f"{int((now - at).total_seconds() // 60)} min ago"
