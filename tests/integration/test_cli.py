@@ -273,3 +273,26 @@ def test_bill_bills_yesterday_by_default_and_says_so_in_json(tmp_path: Path) -> 
     assert (day["day"], day["accounts"], day["billed"]) == (FIRST_DAY.isoformat(), 300, 300)
     assert day["charged_paise"] > 0
     assert json.loads(again[1])[0]["billed"] == 0
+
+
+def test_an_officer_is_added_from_the_command_line_and_shows_in_the_audit_log(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(db)
+    monkeypatch.setenv("OFFICER_PASSWORD", "a long passphrase")
+
+    added = run(
+        "officer", "add", "--username", "Ravi.Kumar", "--role", "division_officer",
+        "--division", "DANAPUR", "--password-env", "OFFICER_PASSWORD", "--db", db,
+    )  # fmt: skip
+    no_division = run(
+        "officer", "add", "--username", "sita", "--role", "division_officer",
+        "--password-env", "OFFICER_PASSWORD", "--db", db,
+    )  # fmt: skip
+    audit = run("officer", "audit", "--db", db, "--json")
+
+    assert added[0] == 0, added[2]
+    assert "officer ravi.kumar added: division_officer, DANAPUR" in added[1]
+    assert no_division[0] == 2
+    assert "at least one division" in no_division[2]
+    assert json.loads(audit[1]) == []  # adding is not an officer's action; logging in is

@@ -9,6 +9,7 @@ from prepaidgrid.entrypoints.cli_demo import demo
 from prepaidgrid.entrypoints.cli_headend import headend, serve
 from prepaidgrid.entrypoints.cli_ledger import db_app, ledger_app
 from prepaidgrid.entrypoints.cli_meterdata import bill, bill_day, true_up, usage_app
+from prepaidgrid.entrypoints.cli_officers import officer_app
 from prepaidgrid.entrypoints.cli_ops import account_app, charge_app, recharge_app, safe_mode_app
 from prepaidgrid.entrypoints.cli_org import org_app
 from prepaidgrid.entrypoints.cli_payments import payments_app
@@ -36,6 +37,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(supply_app, name="supply")
 app.add_typer(org_app, name="org")
+app.add_typer(officer_app, name="officer")
 app.add_typer(account_app, name="account")
 app.add_typer(recharge_app, name="recharge")
 app.add_typer(charge_app, name="charge")
