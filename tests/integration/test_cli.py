@@ -209,7 +209,13 @@ def test_commands_on_an_unmigrated_database_say_what_to_do(tmp_path: Path) -> No
 
 def test_the_demo_plays_a_month_and_the_ledger_verifies(tmp_path: Path) -> None:
     code, out, err = run(
-        "demo", "--scripted", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--days", "31"
+        "demo",
+        "--scripted",
+        "--db",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "--days",
+        "31",
+        "--no-serve",
     )
 
     assert code == 0, out + err
@@ -224,7 +230,14 @@ def test_the_default_demo_runs_the_simulated_city_on_the_embedded_broker(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the demo writes its SMS log in the working folder
     code, out, err = run(
-        "demo", "--db", f"sqlite:///{tmp_path / 'city.db'}", "--days", "3", "--scale", "0.0005"
+        "demo",
+        "--db",
+        f"sqlite:///{tmp_path / 'city.db'}",
+        "--days",
+        "3",
+        "--scale",
+        "0.0005",
+        "--no-serve",
     )
 
     assert code == 0, out + err

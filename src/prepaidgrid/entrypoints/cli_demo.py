@@ -22,12 +22,15 @@ from prepaidgrid.adapters.clock import SettableClock
 from prepaidgrid.adapters.db.engine import make_engine
 from prepaidgrid.adapters.db.migrate import upgrade
 from prepaidgrid.adapters.db.verify import verify_ledger
+from prepaidgrid.adapters.headend.broker import free_port
 from prepaidgrid.bootstrap import bootstrap
 from prepaidgrid.config import Settings
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
+from prepaidgrid.entrypoints.cli_headend import port_is_free
 from prepaidgrid.entrypoints.cli_simulate import fresh_sqlite, print_report, run_simulation
 from prepaidgrid.entrypoints.demo_month import CONSUMERS, MONTH, DemoLog, DemoMonth, ist
+from prepaidgrid.entrypoints.demo_portal import serve_demo_portal
 from prepaidgrid.entrypoints.simulation import SimulationConfig
 
 DEMO_DB = "prepaidgrid-demo.db"
@@ -49,14 +52,30 @@ def demo(
     scale: Annotated[
         float, typer.Option(min=0.0001, max=1.0, help="Share of Patna's meters to simulate.")
     ] = 0.001,
+    serve: Annotated[
+        bool,
+        typer.Option(help="Then serve the portal over the result, with demo logins printed."),
+    ] = True,
+    port: Annotated[
+        int, typer.Option(help="The portal's port on 127.0.0.1 (taken: another).")
+    ] = 8000,
+    serve_for: Annotated[
+        float | None, typer.Option(help="Stop serving after this many seconds (default: Ctrl-C).")
+    ] = None,
 ) -> None:
-    """Run Patna's simulated meters through the whole platform and verify the ledger."""
+    """Run Patna's simulated meters through the whole platform and verify the ledger; then
+    serve the portal over the populated database (consumers and officers), until Ctrl-C."""
     console = Console()
     database = db or fresh_sqlite(DEMO_DB)
     if scripted:
         _scripted_month(database, days or 31, console)
     else:
         _simulated_city(database, days or 3, scale, console)
+    if serve:
+        chosen = port if port_is_free(port) else free_port()
+        if chosen != port:
+            console.print(f"127.0.0.1:{port} is taken: serving on {chosen} instead")
+        serve_demo_portal(database, console, port=chosen, seconds=serve_for)
 
 
 def _simulated_city(db: str, days: int, scale: float, console: Console) -> None:
