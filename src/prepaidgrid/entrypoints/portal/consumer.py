@@ -187,16 +187,37 @@ def statement(current: PageDep, account_id: str, month: str | None = None) -> Re
 
 
 @router.get("/accounts/{account_id}/recharge", response_class=HTMLResponse)
-def recharge_form(current: PageDep, account_id: str) -> Response:
+def recharge_form(current: PageDep, account_id: str, order: str | None = None) -> Response:
     if (away := _login_first(current)) is not None:
         return away
     if not _own(current, account_id):
         return _not_found(current)
-    return _recharge_page(current, account_id, 200)
+    return _recharge_page(current, account_id, 200, notice=_order_news(current, account_id, order))
+
+
+def _order_news(current: Page, account_id: str, order_id: str | None) -> str | None:
+    """Back from the gateway: what became of the order (of this account only)."""
+    if not order_id:
+        return None
+    with current.context.app.new_reader() as uow:
+        order = uow.orders.get(order_id[:40])
+        if order is None or order.account_id != account_id:
+            return None
+        balance_paise = uow.connections.get(account_id).wallet_paise
+    t = current.t
+    if order.status.value == "paid":
+        amount = format_rupees(order.amount_paise)
+        return t("recharge.done", amount=amount, balance=format_rupees(balance_paise))
+    return t(f"recharge.status.{order.status.value}")
 
 
 def _recharge_page(
-    current: Page, account_id: str, status: int, error: str | None = None, amount: str = ""
+    current: Page,
+    account_id: str,
+    status: int,
+    error: str | None = None,
+    amount: str = "",
+    notice: str | None = None,
 ) -> Response:
     history = _portal(current).recharges(account_id, limit=20)
     return current.render(
@@ -206,6 +227,7 @@ def _recharge_page(
         history=history,
         error=error,
         amount=amount,
+        notice=notice,
         rupees=format_rupees,
         ist=IST,
     )

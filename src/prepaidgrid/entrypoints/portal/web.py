@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -92,6 +93,9 @@ class Page:
                 user=user,
                 health_banner=self.banner(),
                 request_path=self.request.url.path,
+                request_query=urlencode(
+                    [(k, v) for k, v in self.request.query_params.multi_items() if k != "lang"]
+                ),
                 **values,
             )
         )
