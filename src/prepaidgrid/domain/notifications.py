@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, time
 from enum import StrEnum
+
+from prepaidgrid.domain.errors import InvalidInput
+from prepaidgrid.domain.units import IST
 
 
 class Template(StrEnum):
@@ -14,6 +19,10 @@ class Template(StrEnum):
     RECONNECTED = "reconnected"
     RECHARGE_REVERSED = "recharge_reversed"
     LOGIN_CODE = "login_code"  # the portal's one-time code: sent at any hour
+    COMPLAINT_RECEIVED = "complaint_received"  # with the complaint's number and due day
+    CONTACT_CODE = "contact_code"  # to a new mobile or e-mail address, before it is saved
+    MOBILE_CHANGED = "mobile_changed"  # to the old mobile, once the new one is saved
+    EMAIL_CHANGED = "email_changed"  # to the mobile, once a new e-mail address is saved
 
 
 TEXTS: Mapping[Template, Mapping[str, str]] = {
@@ -50,6 +59,40 @@ TEXTS: Mapping[Template, Mapping[str, str]] = {
         "hi": "{code} आपका prepaidgrid लॉगिन कोड है, {minutes} मिनट तक मान्य। इसे किसी को न "
         "बताएं: हमारे कर्मचारी यह कोड कभी नहीं मांगते।",
     },
+    Template.COMPLAINT_RECEIVED: {
+        "en": "Your complaint {number} for account {account_id} is registered. It will be "
+        "resolved by {due_day}. You can follow it on the portal.",
+        "hi": "खाता {account_id} के लिए आपकी शिकायत {number} दर्ज कर ली गई है। इसका समाधान "
+        "{due_day} तक किया जाएगा। आप पोर्टल पर इसकी स्थिति देख सकते हैं।",
+    },
+    Template.CONTACT_CODE: {
+        "en": "{code} is your code to confirm the new contact details of electricity account "
+        "{account_id}, valid for {minutes} minutes. If you did not ask for it, ignore this "
+        "message; never share the code.",
+        "hi": "{code} बिजली खाता {account_id} के नए संपर्क विवरण की पुष्टि का कोड है, {minutes} "
+        "मिनट तक मान्य। अगर आपने यह नहीं माँगा है, तो इस संदेश को अनदेखा करें; कोड किसी को न "
+        "बताएं।",
+    },
+    Template.MOBILE_CHANGED: {
+        "en": "The mobile number of electricity account {account_id} was changed to {mobile} "
+        "on {when}. If you did not do this, call the helpline 1912 at once.",
+        "hi": "बिजली खाता {account_id} का मोबाइल नंबर {when} को बदलकर {mobile} कर दिया गया है। "
+        "अगर यह बदलाव आपने नहीं किया है, तो तुरंत हेल्पलाइन 1912 पर कॉल करें।",
+    },
+    Template.EMAIL_CHANGED: {
+        "en": "The e-mail address of electricity account {account_id} was changed on {when}. "
+        "If you did not do this, call the helpline 1912 at once.",
+        "hi": "बिजली खाता {account_id} का ई-मेल पता {when} को बदल दिया गया है। अगर यह बदलाव "
+        "आपने नहीं किया है, तो तुरंत हेल्पलाइन 1912 पर कॉल करें।",
+    },
+}
+
+# The subject line of a template sent by e-mail (issue 7 delivers e-mail).
+SUBJECTS: Mapping[Template, Mapping[str, str]] = {
+    Template.CONTACT_CODE: {
+        "en": "Your code to confirm your e-mail address",
+        "hi": "आपके ई-मेल पते की पुष्टि का कोड",
+    },
 }
 
 
@@ -62,3 +105,70 @@ class Message:
     def render(self) -> str:
         texts = TEXTS[self.template]
         return texts.get(self.language, texts["en"]).format(**self.params)
+
+    def subject(self) -> str:
+        subjects = SUBJECTS.get(self.template, {})
+        return subjects.get(self.language, subjects.get("en", "prepaidgrid"))
+
+
+# -- how a consumer is reached, and what they want to hear (issue 6/7) --------------------------
+
+
+class ContactKind(StrEnum):
+    MOBILE = "mobile"
+    EMAIL = "email"
+
+
+MAX_EMAIL_CHARS = 200  # accounts.email
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"  # one part of a domain name
+_EMAIL = re.compile(rf"[A-Za-z0-9._%+'-]+@{_LABEL}(?:\.{_LABEL})+")
+
+
+def require_email(text: str) -> str:
+    """An e-mail address as typed, its domain in lower case (domains ignore case)."""
+    address = text.strip()
+    if len(address) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(address) or ".." in address:
+        raise InvalidInput("enter an e-mail address such as name@example.com")
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+DEFAULT_LOW_BALANCE_PAISE = 10_000  # ₹100
+MAX_LOW_BALANCE_PAISE = 10_000_000  # ₹1,00,000
+DEFAULT_QUIET_FROM = time(22, 0)
+DEFAULT_QUIET_UNTIL = time(7, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPreferences:
+    """What a consumer wants to hear about one account, and when (an account without
+    stored preferences has these defaults).
+
+    The cut warning (ZERO_BALANCE) ignores all of it: it always goes by SMS, at any hour,
+    because supply must never be cut without one. Quiet hours are IST wall-clock times and
+    may run past midnight (22:00-07:00).
+    """
+
+    is_daily_summary_on: bool = False
+    is_low_balance_on: bool = True
+    low_balance_paise: int = DEFAULT_LOW_BALANCE_PAISE
+    is_sms_on: bool = True
+    is_email_on: bool = False  # only with an e-mail address registered
+    quiet_from: time = DEFAULT_QUIET_FROM
+    quiet_until: time = DEFAULT_QUIET_UNTIL
+
+    def __post_init__(self) -> None:
+        if not 0 < self.low_balance_paise <= MAX_LOW_BALANCE_PAISE:
+            raise InvalidInput("the low-balance threshold is between ₹1 and ₹1,00,000")
+        for at in (self.quiet_from, self.quiet_until):
+            if at.tzinfo is not None or at.second or at.microsecond:
+                raise InvalidInput("quiet hours are IST times in hours and minutes")
+        if self.quiet_from == self.quiet_until:
+            raise InvalidInput("quiet hours must end at a different time than they start")
+
+    def is_quiet_at(self, at: datetime) -> bool:
+        """Whether the instant falls in the quiet hours (start included, end excluded)."""
+        local = at.astimezone(IST).time().replace(tzinfo=None)
+        if self.quiet_from < self.quiet_until:
+            return self.quiet_from <= local < self.quiet_until
+        return local >= self.quiet_from or local < self.quiet_until

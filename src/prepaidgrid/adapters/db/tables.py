@@ -542,3 +542,111 @@ audit_log = Table(
 )
 Index("ix_audit_log_actor_at", audit_log.c.actor, audit_log.c.at)
 Index("ix_audit_log_target_at", audit_log.c.target, audit_log.c.at)
+
+# -- consumer care (issue 6/7) ------------------------------------------------------------------
+
+complaints = Table(
+    "complaints",
+    metadata,
+    # A consumer's complaint about one of their connections (domain/complaints.py). Its
+    # number is CMP- and the id. The form's one-time key makes a double submit file once.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("payment_reference", String(100), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("opened_at", Instant, nullable=False),
+    Column("due_on", Date, nullable=False),  # the IST day by whose end it is due
+    Column("updated_at", Instant, nullable=False),
+    Column("resolution", Text, nullable=False, server_default=""),
+    UniqueConstraint("account_id", "client_key", name="uq_complaints_account_client_key"),
+    CheckConstraint(
+        "category IN ('recharge_not_credited', 'not_reconnected', 'high_deduction', "
+        "'meter_fault', 'mobile_change', 'other')",
+        name="category",
+    ),
+    CheckConstraint("status IN ('open', 'in_progress', 'resolved', 'closed')", name="status"),
+    CheckConstraint("length(description) BETWEEN 1 AND 2000", name="description_length"),
+)
+Index("ix_complaints_account_opened", complaints.c.account_id, complaints.c.opened_at)
+Index("ix_complaints_status_due", complaints.c.status, complaints.c.due_on)  # overdue ones
+
+complaint_events = Table(
+    "complaint_events",
+    metadata,
+    # A complaint's history, appended as it moves: opened, in progress, resolved ...
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", BigId, ForeignKey("complaints.id"), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("actor", String(40), nullable=False),  # "consumer", or the officer's id
+    Column("from_status", String(12), nullable=True),
+    Column("to_status", String(12), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+)
+Index("ix_complaint_events_complaint_at", complaint_events.c.complaint_id, complaint_events.c.at)
+
+alert_preferences = Table(
+    "alert_preferences",
+    metadata,
+    # What a consumer wants to hear about an account; no row: the defaults. The cut warning
+    # is not in here: it always goes by SMS.
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("is_daily_summary_on", Boolean, nullable=False),
+    Column("is_low_balance_on", Boolean, nullable=False),
+    Column("low_balance_paise", BigInteger, nullable=False),
+    Column("is_sms_on", Boolean, nullable=False),
+    Column("is_email_on", Boolean, nullable=False),
+    Column("quiet_from_minute", Integer, nullable=False),  # IST minutes after midnight
+    Column("quiet_until_minute", Integer, nullable=False),
+    Column("updated_at", Instant, nullable=False),
+    CheckConstraint("low_balance_paise > 0", name="threshold_positive"),
+    CheckConstraint(
+        "quiet_from_minute BETWEEN 0 AND 1439 AND quiet_until_minute BETWEEN 0 AND 1439 "
+        "AND quiet_from_minute <> quiet_until_minute",
+        name="quiet_hours",
+    ),
+)
+
+contact_codes = Table(
+    "contact_codes",
+    metadata,
+    # A one-time code sent to a new mobile or e-mail address of an account, kept as a keyed
+    # hash bound to the account and the address (domain/access.py's rules).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("kind", String(6), nullable=False),
+    Column("target", String(200), nullable=False),  # the new mobile or e-mail address
+    Column("digest", String(64), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("last_try_at", Instant, nullable=True),
+    Column("used_at", Instant, nullable=True),
+    CheckConstraint("kind IN ('mobile', 'email')", name="kind"),
+    CheckConstraint("tries >= 0", name="tries_not_negative"),
+)
+Index(
+    "ix_contact_codes_account_created",
+    contact_codes.c.account_id,
+    contact_codes.c.kind,
+    contact_codes.c.created_at,
+)
+Index("ix_contact_codes_target_created", contact_codes.c.target, contact_codes.c.created_at)
+
+contact_changes = Table(
+    "contact_changes",
+    metadata,
+    # Every change of an account's mobile or e-mail, with the code that confirmed it: a code
+    # changes a contact once.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("kind", String(6), nullable=False),
+    Column("old_value", String(200), nullable=True),  # None: no e-mail was registered
+    Column("new_value", String(200), nullable=False),
+    Column("changed_at", Instant, nullable=False),
+    Column("code_id", BigId, ForeignKey("contact_codes.id"), nullable=False, unique=True),
+    CheckConstraint("kind IN ('mobile', 'email')", name="kind"),
+)
+Index("ix_contact_changes_account_at", contact_changes.c.account_id, contact_changes.c.changed_at)

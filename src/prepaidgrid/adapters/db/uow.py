@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from prepaidgrid.adapters.db.access_repository import SqlAccess
 from prepaidgrid.adapters.db.billing_repository import SqlBulkBilling
+from prepaidgrid.adapters.db.care_repository import SqlCare
 from prepaidgrid.adapters.db.counter_repository import SqlCounters
 from prepaidgrid.adapters.db.meter_repositories import SqlMeterData, SqlRelayCommands
 from prepaidgrid.adapters.db.payment_repositories import SqlPaymentEvents, SqlPaymentOrders
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self._payment_events = SqlPaymentEvents(self._connection)
         self._counters = SqlCounters(self._connection)
         self._access = SqlAccess(self._connection)
+        self._care = SqlCare(self._connection)
         return self
 
     def __exit__(
@@ -129,3 +131,7 @@ class SqlUnitOfWork:
     @property
     def access(self) -> SqlAccess:
         return self._access
+
+    @property
+    def care(self) -> SqlCare:
+        return self._care

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from prepaidgrid.entrypoints.api.deps import api
-from prepaidgrid.entrypoints.portal import consumer, gateway_page, login, officer
+from prepaidgrid.entrypoints.portal import care, consumer, gateway_page, login, officer
 from prepaidgrid.entrypoints.portal.web import HERE, CsrfRefused, page
 
 
@@ -16,6 +16,7 @@ def install_portal(app: FastAPI) -> None:
     app.mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static")
     app.include_router(login.router)
     app.include_router(consumer.router)
+    app.include_router(care.router)
     app.include_router(gateway_page.router)
     app.include_router(officer.router)
 

@@ -71,6 +71,7 @@ CARE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "complaints.your_words": ("What you wrote", "आपने क्या लिखा"),
     "complaints.resolution": ("What was done", "क्या कार्रवाई की गई"),
     "complaints.history": ("History", "अब तक क्या हुआ"),
+    "complaints.event_opened": ("Registered", "दर्ज की गई"),
     "complaints.by_you": ("You", "आप"),
     "complaints.by_staff": ("Our staff", "हमारे कर्मचारी"),
     "complaints.all": ("All complaints", "सभी शिकायतें"),

@@ -1,0 +1,323 @@
+"""Consumer care in SQL: complaints and their events, alert preferences, contact changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import Connection as SqlConnection
+from sqlalchemy import RowMapping, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from prepaidgrid.adapters.db.tables import (
+    accounts,
+    alert_preferences,
+    complaint_events,
+    complaints,
+    contact_changes,
+    contact_codes,
+    web_sessions,
+)
+from prepaidgrid.domain.access import (
+    CODE_TTL,
+    CODE_WINDOW,
+    WRONG_TRIES_WINDOW,
+    CodeRecord,
+    MobileHistory,
+    SessionKind,
+)
+from prepaidgrid.domain.complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintStatus,
+    NewComplaint,
+)
+from prepaidgrid.domain.notifications import AlertPreferences, ContactKind
+from prepaidgrid.services.care import AccountContact, ContactChange, ContactCode
+
+
+class SqlCare:
+    def __init__(self, connection: SqlConnection) -> None:
+        self._db = connection
+
+    # -- complaints --
+
+    def add_complaint(self, new: NewComplaint, client_key: str) -> tuple[Complaint, bool]:
+        earlier = self._by_key(new.account_id, client_key)
+        if earlier is not None:
+            return earlier, False
+        try:
+            with self._db.begin_nested():
+                complaint_id: int = self._db.execute(
+                    insert(complaints)
+                    .values(
+                        account_id=new.account_id,
+                        client_key=client_key,
+                        category=new.category.value,
+                        description=new.description,
+                        payment_reference=new.payment_reference,
+                        status=ComplaintStatus.OPEN.value,
+                        opened_at=new.opened_at,
+                        due_on=new.due_on,
+                        updated_at=new.opened_at,
+                    )
+                    .returning(complaints.c.id)
+                ).scalar_one()
+        except IntegrityError:
+            earlier = self._by_key(new.account_id, client_key)
+            if earlier is None:
+                raise  # not the form key: a constraint the domain should have kept
+            return earlier, False  # the same form, submitted concurrently, came first
+        filed = Complaint(
+            complaint_id,
+            new.account_id,
+            new.category,
+            new.description,
+            new.payment_reference,
+            ComplaintStatus.OPEN,
+            new.opened_at,
+            new.due_on,
+            new.opened_at,
+        )
+        return filed, True
+
+    def _by_key(self, account_id: str, client_key: str) -> Complaint | None:
+        c = complaints.c
+        row = (
+            self._db.execute(
+                select(complaints).where(c.account_id == account_id, c.client_key == client_key)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _complaint(row)
+
+    def complaint(self, account_id: str, complaint_id: int) -> Complaint | None:
+        c = complaints.c
+        row = (
+            self._db.execute(
+                select(complaints).where(c.id == complaint_id, c.account_id == account_id)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _complaint(row)
+
+    def complaints_of(self, account_id: str, limit: int) -> list[Complaint]:
+        c = complaints.c
+        rows = self._db.execute(
+            select(complaints)
+            .where(c.account_id == account_id)
+            .order_by(c.opened_at.desc(), c.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [_complaint(row) for row in rows]
+
+    def add_complaint_event(self, event: ComplaintEvent) -> None:
+        self._db.execute(
+            insert(complaint_events).values(
+                complaint_id=event.complaint_id,
+                at=event.at,
+                actor=event.actor,
+                from_status=event.from_status.value if event.from_status else None,
+                to_status=event.to_status.value,
+                note=event.note,
+            )
+        )
+
+    def complaint_events(self, complaint_id: int) -> list[ComplaintEvent]:
+        c = complaint_events.c
+        rows = self._db.execute(
+            select(complaint_events).where(c.complaint_id == complaint_id).order_by(c.at, c.id)
+        ).mappings()
+        return [
+            ComplaintEvent(
+                row["complaint_id"],
+                row["at"],
+                row["actor"],
+                ComplaintStatus(row["from_status"]) if row["from_status"] else None,
+                ComplaintStatus(row["to_status"]),
+                row["note"],
+            )
+            for row in rows
+        ]
+
+    # -- alert preferences --
+
+    def preferences(self, account_id: str) -> AlertPreferences:
+        row = (
+            self._db.execute(
+                select(alert_preferences).where(alert_preferences.c.account_id == account_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return AlertPreferences()
+        return AlertPreferences(
+            is_daily_summary_on=row["is_daily_summary_on"],
+            is_low_balance_on=row["is_low_balance_on"],
+            low_balance_paise=row["low_balance_paise"],
+            is_sms_on=row["is_sms_on"],
+            is_email_on=row["is_email_on"],
+            quiet_from=_time(row["quiet_from_minute"]),
+            quiet_until=_time(row["quiet_until_minute"]),
+        )
+
+    def save_preferences(
+        self, account_id: str, preferences: AlertPreferences, at: datetime
+    ) -> None:
+        values = {
+            "is_daily_summary_on": preferences.is_daily_summary_on,
+            "is_low_balance_on": preferences.is_low_balance_on,
+            "low_balance_paise": preferences.low_balance_paise,
+            "is_sms_on": preferences.is_sms_on,
+            "is_email_on": preferences.is_email_on,
+            "quiet_from_minute": _minute(preferences.quiet_from),
+            "quiet_until_minute": _minute(preferences.quiet_until),
+            "updated_at": at,
+        }
+        dialect = sqlite if self._db.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(alert_preferences).values(account_id=account_id, **values)
+        self._db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[alert_preferences.c.account_id], set_=values
+            )
+        )
+
+    # -- contact details and their codes --
+
+    def contact_of(self, account_id: str, *, lock: bool = False) -> AccountContact | None:
+        a = accounts.c
+        query = select(a.account_id, a.mobile, a.email, a.language).where(
+            a.account_id == account_id
+        )
+        row = self._db.execute(query.with_for_update() if lock else query).first()
+        if row is None:
+            return None
+        return AccountContact(row.account_id, row.mobile, row.email, row.language)
+
+    def contact_history(self, account_id: str, target: str, at: datetime) -> MobileHistory:
+        c = contact_codes.c
+        since = at - CODE_WINDOW
+        for_account, to_target = self._db.execute(
+            select(
+                func.count().filter(c.account_id == account_id),
+                func.count().filter(c.target == target),
+            ).where(c.created_at > since, or_(c.account_id == account_id, c.target == target))
+        ).one()
+        wrong = self._db.execute(
+            select(func.coalesce(func.sum(c.tries), 0), func.max(c.last_try_at)).where(
+                c.account_id == account_id, c.last_try_at > at - WRONG_TRIES_WINDOW
+            )
+        ).one()
+        return MobileHistory(max(int(for_account), int(to_target)), int(wrong[0]), wrong[1])
+
+    def newest_contact_code(self, account_id: str, kind: ContactKind) -> ContactCode | None:
+        c = contact_codes.c
+        row = (
+            self._db.execute(
+                select(contact_codes)
+                .where(c.account_id == account_id, c.kind == kind.value)
+                .order_by(c.created_at.desc(), c.id.desc())
+                .limit(1)
+                .with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        record = CodeRecord(
+            row["id"],
+            row["digest"],
+            row["created_at"],
+            row["expires_at"],
+            row["tries"],
+            row["used_at"],
+        )
+        return ContactCode(record, ContactKind(row["kind"]), row["target"])
+
+    def add_contact_code(
+        self, account_id: str, kind: ContactKind, target: str, digest: str, created_at: datetime
+    ) -> int:
+        code_id: int = self._db.execute(
+            insert(contact_codes)
+            .values(
+                account_id=account_id,
+                kind=kind.value,
+                target=target,
+                digest=digest,
+                created_at=created_at,
+                expires_at=created_at + CODE_TTL,
+                tries=0,
+            )
+            .returning(contact_codes.c.id)
+        ).scalar_one()
+        return code_id
+
+    def record_wrong_contact_try(self, code_id: int, at: datetime) -> None:
+        c = contact_codes.c
+        self._db.execute(
+            update(contact_codes).where(c.id == code_id).values(tries=c.tries + 1, last_try_at=at)
+        )
+
+    def mark_contact_code_used(self, code_id: int, at: datetime) -> None:
+        self._db.execute(
+            update(contact_codes).where(contact_codes.c.id == code_id).values(used_at=at)
+        )
+
+    def change_contact(self, change: ContactChange) -> None:
+        column = "mobile" if change.kind is ContactKind.MOBILE else "email"
+        self._db.execute(
+            update(accounts)
+            .where(accounts.c.account_id == change.account_id)
+            .values({column: change.new_value})
+        )
+        self._db.execute(
+            insert(contact_changes).values(
+                account_id=change.account_id,
+                kind=change.kind.value,
+                old_value=change.old_value,
+                new_value=change.new_value,
+                changed_at=change.changed_at,
+                code_id=change.code_id,
+            )
+        )
+
+    def move_session(self, token_digest: str, from_mobile: str, to_mobile: str) -> None:
+        s = web_sessions.c
+        self._db.execute(
+            update(web_sessions)
+            .where(
+                s.token_digest == token_digest,
+                s.kind == SessionKind.CONSUMER.value,
+                s.subject == from_mobile,
+                s.ended_at.is_(None),
+            )
+            .values(subject=to_mobile)
+        )
+
+
+def _complaint(row: RowMapping) -> Complaint:
+    return Complaint(
+        row["id"],
+        row["account_id"],
+        ComplaintCategory(row["category"]),
+        row["description"],
+        row["payment_reference"],
+        ComplaintStatus(row["status"]),
+        row["opened_at"],
+        row["due_on"],
+        row["updated_at"],
+        row["resolution"],
+    )
+
+
+def _minute(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _time(minute: int) -> time:
+    return time(minute // 60, minute % 60)
