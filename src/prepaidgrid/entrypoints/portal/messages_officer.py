@@ -6,6 +6,7 @@ from typing import Final
 
 OFFICER_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "officer.payments": ("Payments", "भुगतान"),
+    "officer.no_payments": ("No payments yet today.", "आज अभी तक कोई भुगतान नहीं।"),
     "officer.actions": ("Act on this account", "इस खाते पर कार्रवाई"),
     "officer.memo": ("Details", "विवरण"),
     "officer.attempts": ("Attempts", "प्रयास"),
