@@ -86,6 +86,20 @@ def test_an_officer_cannot_open_another_divisions_consumer(offices: Offices) -> 
     assert f"/portal/officer/accounts/{offices.theirs}" not in by_mobile.text
 
 
+def test_an_officer_finds_their_consumers_by_id_mobile_and_name(offices: Offices) -> None:
+    client = offices.client("div1.officer")
+
+    pages = [
+        client.get(f"/portal/officer/search?q={query}")
+        for query in (offices.mine, offices.mine[:5], "9876500001", "tes")
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        assert f'href="/portal/officer/accounts/{offices.mine}"' in page.text
+        assert "₹300.00" in page.text
+
+
 def test_the_dashboard_shows_the_officers_divisions_only(offices: Offices) -> None:
     mine = offices.client("div1.officer").get("/portal/officer/")
     everything = offices.client("admin").get("/portal/officer/")

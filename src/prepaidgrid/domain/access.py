@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from prepaidgrid.domain.errors import DomainError, InvalidInput
+from prepaidgrid.domain.units import IST
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=5)
@@ -68,6 +69,11 @@ class LockedOut(DomainError):
     def __init__(self, message: str, until: datetime) -> None:
         super().__init__(message)
         self.until = until
+
+
+def locked_out(until: datetime, what: str = "too many wrong codes") -> LockedOut:
+    """The refusal while locked out, saying until when (IST)."""
+    return LockedOut(f"{what}: try again after {until.astimezone(IST):%H:%M} IST", until)
 
 
 class TooManyCodes(LockedOut):

@@ -29,6 +29,7 @@ from prepaidgrid.domain.access import (
     WrongCode,
     check_code,
     code_digest,
+    locked_out,
     locked_until,
     may_send_code,
     new_code,
@@ -42,7 +43,6 @@ from prepaidgrid.domain.access import (
 )
 from prepaidgrid.domain.counter import after_failed_login, is_locked
 from prepaidgrid.domain.notifications import Message, Template
-from prepaidgrid.domain.units import IST
 from prepaidgrid.services.counter import PasswordHasher
 from prepaidgrid.services.ports import Clock, OutboxMessage, UnitOfWork
 
@@ -159,11 +159,6 @@ class CodeRequested:
     valid_minutes: int
 
 
-def _locked_out(until: datetime) -> LockedOut:
-    local = until.astimezone(IST).strftime("%H:%M")
-    return LockedOut(f"too many wrong codes: try again after {local} IST", until)
-
-
 def request_login_code(
     cmd: RequestCode,
     uow: AccessUnitOfWork,
@@ -180,7 +175,7 @@ def request_login_code(
         history = uow.access.mobile_history(mobile, at)
         until = locked_until(history)
         if until is not None and at < until:
-            raise _locked_out(until)
+            raise locked_out(until)
         if not may_send_code(history, at):
             raise TooManyCodes(
                 "three codes were sent in the last 15 minutes: use the newest", at + CODE_WINDOW
@@ -235,7 +230,7 @@ def verify_login_code(
         verdict = check_code(record, history, given, at)
         if verdict is CodeCheck.LOCKED:
             until = locked_until(history)
-            raise _locked_out(until or at)
+            raise locked_out(until or at)
         if verdict is CodeCheck.EXPIRED or record is None:
             raise CodeExpired("this code has expired or was used: ask for a new one")
         if verdict is CodeCheck.WRONG:
@@ -245,7 +240,7 @@ def verify_login_code(
             if left == 0:
                 until = locked_until(_after_wrong(history, at))
                 if until is not None:
-                    raise _locked_out(until)
+                    raise locked_out(until)
                 raise CodeExpired("wrong code, and no tries left on it: ask for a new one")
             raise WrongCode(f"wrong code: {left} {'try' if left == 1 else 'tries'} left", left)
         uow.access.mark_code_used(record.code_id, at)
@@ -337,8 +332,7 @@ def officer_log_in(
 
 
 def _officer_locked(until: datetime) -> LockedOut:
-    local = until.astimezone(IST).strftime("%H:%M")
-    return LockedOut(f"five wrong passwords in a row: locked until {local} IST", until)
+    return locked_out(until, "five wrong passwords in a row")
 
 
 # -- sessions -----------------------------------------------------------------------------------

@@ -21,12 +21,12 @@ from prepaidgrid.domain.access import (
     CodeCheck,
     CodeExpired,
     CodeRecord,
-    LockedOut,
     MobileHistory,
     TooManyCodes,
     WrongCode,
     check_code,
     code_digest,
+    locked_out,
     locked_until,
     may_send_code,
     new_code,
@@ -335,11 +335,6 @@ def _current(contact: AccountContact, kind: ContactKind) -> str | None:
     return contact.mobile if kind is ContactKind.MOBILE else contact.email
 
 
-def _locked_out(until: datetime) -> LockedOut:
-    local = until.astimezone(IST).strftime("%H:%M")
-    return LockedOut(f"too many wrong codes: try again after {local} IST", until)
-
-
 def request_contact_code(
     cmd: RequestContactCode,
     uow: CareUnitOfWork,
@@ -363,7 +358,7 @@ def request_contact_code(
         history = uow.care.contact_history(cmd.account_id, target, at)
         until = locked_until(history)
         if until is not None and at < until:
-            raise _locked_out(until)
+            raise locked_out(until)
         if not may_send_code(history, at):
             raise TooManyCodes(
                 "three codes were sent in the last 15 minutes: use the newest", at + CODE_WINDOW
@@ -413,7 +408,7 @@ def verify_contact_code(
         given = code_digest(secret, _bound(cmd.account_id, cmd.kind, target), cmd.code.strip())
         verdict = check_code(found.record if found else None, history, given, at)
         if verdict is CodeCheck.LOCKED:
-            raise _locked_out(locked_until(history) or at)
+            raise locked_out(locked_until(history) or at)
         if verdict is CodeCheck.EXPIRED or found is None:
             raise CodeExpired("this code has expired or was used: ask for a new one")
         if verdict is CodeCheck.WRONG:
@@ -424,7 +419,7 @@ def verify_contact_code(
                 after = MobileHistory(history.codes_sent, history.wrong_tries + 1, at)
                 until = locked_until(after)
                 if until is not None:
-                    raise _locked_out(until)
+                    raise locked_out(until)
                 raise CodeExpired("wrong code, and no tries left on it: ask for a new one")
             raise WrongCode(f"wrong code: {left} {'try' if left == 1 else 'tries'} left", left)
         uow.care.mark_contact_code_used(found.record.code_id, at)

@@ -175,3 +175,22 @@ def adjust_balance(
         )
         uow.commit()
     return ActionDone(cmd.account_id, decision.state, balance, format_rupees(cmd.amount_paise))
+
+
+def act_on_account(
+    action: str,
+    cmd: SupplyOrder | Adjustment,
+    officer: Officer,
+    uow: AccessUnitOfWork,
+    clock: Clock,
+    policies: PolicyBook,
+) -> ActionDone:
+    """One of the manual actions by name ("reconnect", "disconnect", "adjust"), as the
+    portal's forms and the officer API name them."""
+    if isinstance(cmd, Adjustment):
+        return adjust_balance(cmd, officer, uow, clock, policies)
+    if action == "reconnect":
+        return reconnect_by_hand(cmd, officer, uow, clock, policies)
+    if action == "disconnect":
+        return disconnect_by_hand(cmd, officer, uow, clock, policies)
+    raise InvalidInput(f"no manual action {action!r}")

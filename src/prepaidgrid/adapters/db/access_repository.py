@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy import RowMapping, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prepaidgrid.adapters.db.tables import (
@@ -29,6 +29,34 @@ from prepaidgrid.domain.access import (
 )
 from prepaidgrid.domain.errors import AlreadyExists, NotFound
 from prepaidgrid.services.access import AuditEntry, OfficerRecord, PortalSession
+
+# One-time codes live in two tables of the same shape (login_codes, contact_codes): these
+# read and move a code the same way in both.
+
+
+def code_record(row: RowMapping) -> CodeRecord:
+    return CodeRecord(
+        row["id"], row["digest"], row["created_at"], row["expires_at"], row["tries"], row["used_at"]
+    )
+
+
+def add_code_row(db: SqlConnection, table: Table, created_at: datetime, **values: object) -> int:
+    code_id: int = db.execute(
+        insert(table)
+        .values(created_at=created_at, expires_at=created_at + CODE_TTL, tries=0, **values)
+        .returning(table.c.id)
+    ).scalar_one()
+    return code_id
+
+
+def record_wrong_try(db: SqlConnection, table: Table, code_id: int, at: datetime) -> None:
+    db.execute(
+        update(table).where(table.c.id == code_id).values(tries=table.c.tries + 1, last_try_at=at)
+    )
+
+
+def mark_code_used(db: SqlConnection, table: Table, code_id: int, at: datetime) -> None:
+    db.execute(update(table).where(table.c.id == code_id).values(used_at=at))
 
 
 class SqlAccess:

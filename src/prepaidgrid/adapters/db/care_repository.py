@@ -9,6 +9,12 @@ from sqlalchemy import RowMapping, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from prepaidgrid.adapters.db.access_repository import (
+    add_code_row,
+    code_record,
+    mark_code_used,
+    record_wrong_try,
+)
 from prepaidgrid.adapters.db.tables import (
     accounts,
     alert_preferences,
@@ -19,10 +25,8 @@ from prepaidgrid.adapters.db.tables import (
     web_sessions,
 )
 from prepaidgrid.domain.access import (
-    CODE_TTL,
     CODE_WINDOW,
     WRONG_TRIES_WINDOW,
-    CodeRecord,
     MobileHistory,
     SessionKind,
 )
@@ -229,44 +233,26 @@ class SqlCare:
         )
         if row is None:
             return None
-        record = CodeRecord(
-            row["id"],
-            row["digest"],
-            row["created_at"],
-            row["expires_at"],
-            row["tries"],
-            row["used_at"],
-        )
-        return ContactCode(record, ContactKind(row["kind"]), row["target"])
+        return ContactCode(code_record(row), ContactKind(row["kind"]), row["target"])
 
     def add_contact_code(
         self, account_id: str, kind: ContactKind, target: str, digest: str, created_at: datetime
     ) -> int:
-        code_id: int = self._db.execute(
-            insert(contact_codes)
-            .values(
-                account_id=account_id,
-                kind=kind.value,
-                target=target,
-                digest=digest,
-                created_at=created_at,
-                expires_at=created_at + CODE_TTL,
-                tries=0,
-            )
-            .returning(contact_codes.c.id)
-        ).scalar_one()
-        return code_id
+        return add_code_row(
+            self._db,
+            contact_codes,
+            created_at,
+            account_id=account_id,
+            kind=kind.value,
+            target=target,
+            digest=digest,
+        )
 
     def record_wrong_contact_try(self, code_id: int, at: datetime) -> None:
-        c = contact_codes.c
-        self._db.execute(
-            update(contact_codes).where(c.id == code_id).values(tries=c.tries + 1, last_try_at=at)
-        )
+        record_wrong_try(self._db, contact_codes, code_id, at)
 
     def mark_contact_code_used(self, code_id: int, at: datetime) -> None:
-        self._db.execute(
-            update(contact_codes).where(contact_codes.c.id == code_id).values(used_at=at)
-        )
+        mark_code_used(self._db, contact_codes, code_id, at)
 
     def change_contact(self, change: ContactChange) -> None:
         column = "mobile" if change.kind is ContactKind.MOBILE else "email"

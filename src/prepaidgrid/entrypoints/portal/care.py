@@ -18,8 +18,6 @@ from prepaidgrid.adapters.db.consumer_read_models import mask_mobile
 from prepaidgrid.domain.access import (
     AccessDenied,
     LockedOut,
-    TooManyCodes,
-    WrongCode,
     require_mobile,
 )
 from prepaidgrid.domain.complaints import (
@@ -39,7 +37,7 @@ from prepaidgrid.domain.notifications import (
 )
 from prepaidgrid.domain.units import IST
 from prepaidgrid.entrypoints.api.problems import NotConfigured
-from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
+from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep, code_refusal
 from prepaidgrid.services.care import (
     FileComplaint,
     RequestContactCode,
@@ -369,7 +367,7 @@ def send_contact_code(current: PageDep, form: Form, account_id: str) -> Response
         error = {kind.value: current.t(f"contact.error.same_{kind.value}")}
         return _contact_page(current, account_id, mobile, 422, values=values, errors=error)
     except LockedOut as error:
-        said = {kind.value: _said(current, error)}
+        said = {kind.value: code_refusal(current, error)}
         return _contact_page(current, account_id, mobile, 429, values=values, errors=said)
     notice = current.t(
         f"contact.code_sent_{kind.value}", target=sent.target, minutes=sent.valid_minutes
@@ -392,19 +390,6 @@ def verify_contact(current: PageDep, form: Form, account_id: str) -> Response:
         return _not_found(current)
     except (InvalidInput, AccessDenied, LockedOut) as error:
         status = 429 if isinstance(error, LockedOut) else 422
-        said = {"code": _said(current, error)}
+        said = {"code": code_refusal(current, error)}
         return _contact_page(current, account_id, mobile, status, step=kind.value, errors=said)
     return current.redirect(f"/portal/accounts/{account_id}/contact?changed={kind.value}")
-
-
-def _said(current: Page, error: Exception) -> str:
-    """A refused code, in the visitor's language (the login page's words)."""
-    t = current.t
-    if isinstance(error, TooManyCodes):
-        return t("login.too_many_codes")
-    if isinstance(error, LockedOut):
-        seconds = (error.until - current.context.app.clock.now()).total_seconds()
-        return t("login.locked", minutes=max(1, -(-int(seconds) // 60)))
-    if isinstance(error, WrongCode):
-        return t("login.wrong_code", left=error.tries_left)
-    return t("login.expired_code")

@@ -9,14 +9,11 @@ from fastapi.responses import HTMLResponse, Response
 from prepaidgrid.adapters.passwords import Argon2Hasher
 from prepaidgrid.domain.access import (
     AccessDenied,
-    CodeExpired,
     LockedOut,
-    TooManyCodes,
-    WrongCode,
 )
 from prepaidgrid.domain.errors import InvalidInput
 from prepaidgrid.entrypoints.api.problems import NotConfigured
-from prepaidgrid.entrypoints.portal.web import SESSION_COOKIE, Form, Page, PageDep
+from prepaidgrid.entrypoints.portal.web import SESSION_COOKIE, Form, Page, PageDep, code_refusal
 from prepaidgrid.services.access import (
     LoggedIn,
     OfficerLogin,
@@ -58,21 +55,6 @@ def _login_page(
     )
 
 
-def _said(current: Page, error: Exception) -> str:
-    """The consumer's refusal in their language."""
-    t = current.t
-    if isinstance(error, TooManyCodes):
-        return t("login.too_many_codes")
-    if isinstance(error, LockedOut):
-        seconds = (error.until - current.context.app.clock.now()).total_seconds()
-        return t("login.locked", minutes=max(1, -(-int(seconds) // 60)))
-    if isinstance(error, WrongCode):
-        return t("login.wrong_code", left=error.tries_left)
-    if isinstance(error, CodeExpired):
-        return t("login.expired_code")
-    return str(error)
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_form(current: PageDep) -> Response:
     if current.visitor is not None:
@@ -89,7 +71,7 @@ def send_code(current: PageDep, form: Form) -> Response:
     except InvalidInput as error:
         return _login_page(current, 422, "mobile", mobile, error=str(error))
     except LockedOut as error:
-        return _login_page(current, 429, "mobile", mobile, error=_said(current, error))
+        return _login_page(current, 429, "mobile", mobile, error=code_refusal(current, error))
     notice = current.t("login.code_sent", mobile=sent.mobile, minutes=sent.valid_minutes)
     return _login_page(current, 200, "code", sent.mobile, notice=notice)
 
@@ -105,7 +87,7 @@ def verify_code(current: PageDep, form: Form) -> Response:
         )
     except (InvalidInput, AccessDenied, LockedOut) as error:
         status = 429 if isinstance(error, LockedOut) else 401
-        return _login_page(current, status, "code", mobile, error=_said(current, error))
+        return _login_page(current, status, "code", mobile, error=code_refusal(current, error))
     return _signed_in(current, logged_in, "/portal/")
 
 

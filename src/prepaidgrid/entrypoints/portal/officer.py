@@ -21,13 +21,7 @@ from prepaidgrid.domain.access import Forbidden, Officer, Permission
 from prepaidgrid.domain.errors import DomainError, InvalidInput
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
-from prepaidgrid.services.officer_actions import (
-    Adjustment,
-    SupplyOrder,
-    adjust_balance,
-    disconnect_by_hand,
-    reconnect_by_hand,
-)
+from prepaidgrid.services.officer_actions import Adjustment, SupplyOrder, act_on_account
 
 router = APIRouter(prefix="/portal/officer", include_in_schema=False)
 HEAD_END_LAG_LIMIT = timedelta(minutes=30)
@@ -132,24 +126,17 @@ def act(current: PageDep, form: Form, account_id: str, action: str) -> Response:
     app = current.context.app
     reason = str(form.get("reason") or "")
     try:
-        if action == "adjust":
-            done = adjust_balance(
-                Adjustment(
-                    account_id,
-                    _signed_paise(str(form.get("amount_rupees") or "")),
-                    reason,
-                    str(form.get("request_id") or ""),
-                ),
-                officer,
-                app.new_uow(),
-                app.clock,
-                app.policies,
+        cmd: SupplyOrder | Adjustment = (
+            Adjustment(
+                account_id,
+                _signed_paise(str(form.get("amount_rupees") or "")),
+                reason,
+                str(form.get("request_id") or ""),
             )
-        else:
-            do = reconnect_by_hand if action == "reconnect" else disconnect_by_hand
-            done = do(
-                SupplyOrder(account_id, reason), officer, app.new_uow(), app.clock, app.policies
-            )
+            if action == "adjust"
+            else SupplyOrder(account_id, reason)
+        )
+        done = act_on_account(action, cmd, officer, app.new_uow(), app.clock, app.policies)
     except Forbidden as error:
         return _forbidden(current, str(error))
     except (DomainError, ValueError) as error:

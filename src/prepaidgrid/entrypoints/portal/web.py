@@ -26,7 +26,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from prepaidgrid.domain.access import Officer, Permission
+from prepaidgrid.domain.access import (
+    CodeExpired,
+    LockedOut,
+    Officer,
+    Permission,
+    TooManyCodes,
+    WrongCode,
+)
 from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.api.deps import Api, api
@@ -192,3 +199,18 @@ Form = Annotated[FormData, Depends(checked_form)]
 async def in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a blocking service call off the event loop."""
     return await run_in_threadpool(function, *args, **kwargs)
+
+
+def code_refusal(current: Page, error: Exception) -> str:
+    """A refused one-time code (login or contact change), in the visitor's language."""
+    t = current.t
+    if isinstance(error, TooManyCodes):
+        return t("login.too_many_codes")
+    if isinstance(error, LockedOut):
+        seconds = (error.until - current.context.app.clock.now()).total_seconds()
+        return t("login.locked", minutes=max(1, -(-int(seconds) // 60)))
+    if isinstance(error, WrongCode):
+        return t("login.wrong_code", left=error.tries_left)
+    if isinstance(error, CodeExpired):
+        return t("login.expired_code")
+    return str(error)
