@@ -236,3 +236,34 @@ def test_the_health_page_shows_each_check(offices: Offices) -> None:
     assert 'data-ok="yes"' in page.text  # the database answers
     for name in ("database", "head-end", "billing run", "safe mode"):
         assert name in page.text
+
+
+def test_every_officer_page_says_what_is_down_and_consumers_see_safe_mode(
+    offices: Offices,
+) -> None:
+    from prepaidgrid.services.platform import SetSafeMode, set_safe_mode
+    from tests.integration.portal_support import log_in_consumer
+
+    platform = offices.platform
+    officer = offices.client("admin")
+    consumer = portal_client(platform)
+    log_in_consumer(platform, consumer, "9876500001")
+    calm = consumer.get("/portal/", follow_redirects=True)
+
+    set_safe_mode(
+        SetSafeMode(True, "gateway down since 08:00"),
+        SqlUnitOfWork(platform.engine),
+        platform.clock,
+    )
+    dashboard = officer.get("/portal/officer/")
+    search = officer.get("/portal/officer/search")
+    consumer_page = consumer.get("/portal/", follow_redirects=True)
+
+    assert 'class="banner"' not in calm.text
+    for page in (dashboard, search):
+        banner = re.search(r'<div class="banner" role="alert">([^<]*)</div>', page.text)
+        assert banner is not None
+        assert "head-end" in banner.group(1)  # no meter has spoken yet
+        assert "सुरक्षित मोड" in banner.group(1)  # safe mode, in Hindi by default
+    assert 'class="banner"' in consumer_page.text
+    assert "head-end" not in consumer_page.text  # consumers are told what concerns them

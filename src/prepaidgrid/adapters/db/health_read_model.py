@@ -9,7 +9,13 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from prepaidgrid.adapters.db.tables import daily_charges, meter_messages, outbox, platform_flags
+from prepaidgrid.adapters.db.tables import (
+    daily_charges,
+    meter_messages,
+    outbox,
+    payment_orders,
+    platform_flags,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +27,7 @@ class HealthFacts:
     oldest_waiting_at: datetime | None
     safe_mode_since: datetime | None
     safe_mode_reason: str
+    oldest_unsettled_order_at: datetime | None = None  # a gateway order still waiting
 
 
 def health_facts(engine: Engine) -> HealthFacts:
@@ -40,6 +47,11 @@ def health_facts(engine: Engine) -> HealthFacts:
             oldest = db.execute(
                 select(func.min(outbox.c.created_at)).where(outbox.c.status == "pending")
             ).scalar()
+            unsettled = db.execute(
+                select(func.min(payment_orders.c.created_at)).where(
+                    payment_orders.c.status.in_(("created", "pending"))
+                )
+            ).scalar()
             flag = db.execute(
                 select(platform_flags.c.since, platform_flags.c.reason).where(
                     platform_flags.c.name == "safe_mode", platform_flags.c.is_on.is_(True)
@@ -55,4 +67,5 @@ def health_facts(engine: Engine) -> HealthFacts:
         oldest,
         flag.since if flag else None,
         flag.reason if flag else "",
+        unsettled,
     )

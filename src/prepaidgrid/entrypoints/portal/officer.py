@@ -9,7 +9,6 @@ is "not found" (404), exactly as one that does not exist, so its existence is no
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -20,11 +19,11 @@ from prepaidgrid.adapters.db.officer_read_models import SqlOfficerDesk
 from prepaidgrid.domain.access import Forbidden, Officer, Permission
 from prepaidgrid.domain.errors import DomainError, InvalidInput
 from prepaidgrid.domain.units import IST, format_rupees
+from prepaidgrid.entrypoints.portal.health import health_checks
 from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
 from prepaidgrid.services.officer_actions import Adjustment, SupplyOrder, act_on_account
 
 router = APIRouter(prefix="/portal/officer", include_in_schema=False)
-HEAD_END_LAG_LIMIT = timedelta(minutes=30)
 
 
 def _desk(current: Page) -> SqlOfficerDesk:
@@ -183,37 +182,10 @@ def health(current: PageDep) -> Response:
         return _away(current)
     app = current.context.app
     facts = health_facts(app.engine)
-    now = app.clock.now()
-    yesterday = now.astimezone(IST).date() - timedelta(days=1)
-    checks = [
-        ("database", facts.is_database_up, "" if facts.is_database_up else "no answer"),
-        (
-            "head-end",
-            facts.last_meter_message_at is not None
-            and now - facts.last_meter_message_at <= HEAD_END_LAG_LIMIT,
-            _ago(facts.last_meter_message_at, now),
-        ),
-        (
-            "billing run",
-            facts.last_billed_day is not None and facts.last_billed_day >= yesterday,
-            facts.last_billed_day.isoformat() if facts.last_billed_day else "never",
-        ),
-        (
-            "safe mode",
-            facts.safe_mode_since is None,
-            facts.safe_mode_reason or "off",
-        ),
-    ]
+    checks = health_checks(app.engine, app.clock.now())
     return current.render(
         "officer_health.html",
-        checks=checks,
+        checks=[(c.name, c.is_ok, c.detail) for c in checks],
         waiting=facts.outbox_waiting,
         oldest=facts.oldest_waiting_at,
-        ist=IST,
     )
-
-
-def _ago(at: datetime | None, now: datetime) -> str:
-    if at is None:
-        return "no data yet"
-    return f"{int((now - at).total_seconds() // 60)} min ago"

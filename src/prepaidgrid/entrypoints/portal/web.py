@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +38,7 @@ from prepaidgrid.domain.access import (
 from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.api.deps import Api, api
+from prepaidgrid.entrypoints.portal.health import health_checks
 from prepaidgrid.entrypoints.portal.i18n import LANGUAGES, Translate, negotiate_language, translator
 from prepaidgrid.services.access import Visitor, visitor_of
 
@@ -111,10 +113,21 @@ class Page:
         return response
 
     def banner(self) -> str | None:
-        """Shown on every page while something is down (safe mode: no cuts)."""
-        with self.context.app.new_reader() as uow:
+        """Shown on every page while something is down: to officers, every failing check
+        (health.py); to consumers, safe mode (no cuts until it is fixed)."""
+        app = self.context.app
+        if self.officer is not None:
+            down = [c for c in health_checks(app.engine, app.clock.now()) if not c.is_ok]
+            return "; ".join(self._down(c.name, c.since) for c in down) or None
+        with app.new_reader() as uow:
             is_safe_mode = uow.platform.is_safe_mode()
         return self.t("health.safe_mode") if is_safe_mode else None
+
+    def _down(self, what: str, since: datetime | None) -> str:
+        if what == "safe mode":
+            return self.t("health.safe_mode")
+        when = since.astimezone(IST).strftime("%d-%m-%Y %H:%M") if since else "?"
+        return self.t("health.down", what=what, since=when)
 
     def redirect(self, url: str) -> RedirectResponse:
         response = RedirectResponse(url, status_code=303)
