@@ -267,3 +267,21 @@ def test_every_officer_page_says_what_is_down_and_consumers_see_safe_mode(
         assert "सुरक्षित मोड" in banner.group(1)  # safe mode, in Hindi by default
     assert 'class="banner"' in consumer_page.text
     assert "head-end" not in consumer_page.text  # consumers are told what concerns them
+
+
+def test_an_officer_follows_a_recharge_to_its_life_in_their_division_only(
+    offices: Offices,
+) -> None:
+    client = offices.client("div1.officer")
+    account_page = client.get(f"/portal/officer/accounts/{offices.mine}")
+
+    # new_account's opening recharge came through the app channel, referenced by the account
+    own = client.get(f"/portal/officer/payments/app/{offices.mine}")
+    other = client.get(f"/portal/officer/payments/app/{offices.theirs}")
+    unknown = client.get("/portal/officer/payments/app/NO-SUCH-PAYMENT")
+
+    assert f'href="/portal/officer/payments/app/{offices.mine}"' in account_page.text
+    assert own.status_code == 200
+    assert "credited" in own.text
+    assert "₹300.00" in own.text
+    assert other.status_code == unknown.status_code == 404

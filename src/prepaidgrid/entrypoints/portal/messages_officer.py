@@ -9,6 +9,12 @@ OFFICER_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "officer.no_payments": ("No payments yet today.", "आज अभी तक कोई भुगतान नहीं।"),
     "officer.actions": ("Act on this account", "इस खाते पर कार्रवाई"),
     "officer.memo": ("Details", "विवरण"),
+    "officer.stage": ("Stage", "चरण"),
+    "officer.source": ("Recorded by", "कहाँ दर्ज"),
+    "officer.stuck": (
+        "Stuck after '{stage}', waiting for {waiting} since {since}.",
+        "'{stage}' के बाद रुका है: {since} से {waiting} का इंतज़ार।",
+    ),
     "officer.attempts": ("Attempts", "प्रयास"),
     "officer.finished": ("Finished", "पूरा हुआ"),
     "officer.outbox": ("Waiting to be sent", "भेजे जाने की प्रतीक्षा में"),

@@ -16,12 +16,15 @@ from fastapi.responses import HTMLResponse, Response
 from prepaidgrid.adapters.db.consumer_read_models import SqlConsumerPortal
 from prepaidgrid.adapters.db.health_read_model import health_facts
 from prepaidgrid.adapters.db.officer_read_models import SqlOfficerDesk
+from prepaidgrid.adapters.db.payment_read_models import SqlPaymentHistory
 from prepaidgrid.domain.access import Forbidden, Officer, Permission
 from prepaidgrid.domain.errors import DomainError, InvalidInput
+from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.portal.health import health_checks
 from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
 from prepaidgrid.services.officer_actions import Adjustment, SupplyOrder, act_on_account
+from prepaidgrid.services.payment_timeline import payment_timeline
 
 router = APIRouter(prefix="/portal/officer", include_in_schema=False)
 
@@ -152,6 +155,26 @@ def _signed_paise(text: str) -> int:
     if not rupees.isdigit() or (paise and (not paise.isdigit() or len(paise) > 2)):
         raise ValueError("enter the amount in rupees, e.g. 150 or -150.50 for a debit")
     return sign * (int(rupees) * 100 + int(paise.ljust(2, "0") or 0))
+
+
+@router.get("/payments/{channel}/{reference}", response_class=HTMLResponse)
+def payment(current: PageDep, channel: str, reference: str) -> Response:
+    """One payment's life: received, confirmed, credited, reconnect command, relay ack; or
+    where it is stuck, and since when."""
+    officer = _signed_in(current)
+    if officer is None:
+        return _away(current)
+    try:
+        ref = PaymentRef(PaymentChannel(channel), reference)
+    except ValueError:
+        return _not_found(current)
+    app = current.context.app
+    life = payment_timeline(SqlPaymentHistory(app.engine), ref, app.clock.now())
+    if life.account_id is not None and not _visible(current, officer, life.account_id):
+        return _not_found(current)
+    if life.account_id is None and not life.stages:
+        return _not_found(current)
+    return current.render("officer_payment.html", life=life, rupees=format_rupees)
 
 
 @router.get("/commands", response_class=HTMLResponse)
