@@ -102,9 +102,11 @@ def portal(database: Engine, clock: SettableClock) -> Iterator[Portal]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; one per test process (xdist worker)."""
+    """Debian's Chromium, headless; one per test module. Not per session: Playwright's
+    sync API keeps an event loop running in this thread while it lives, and the other tests
+    a worker runs next (asyncio.run in the simulator's) must not find one."""
     chromium = shutil.which("chromium")
     if chromium is None:
         reason = "Debian's chromium is not installed (apt-get install chromium)"

@@ -60,7 +60,7 @@ def _require(officer: Officer, permission: Permission) -> None:
 
 
 def _reason(text: str) -> str:
-    reason = " ".join(text.split())
+    reason = text.strip()
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise InvalidInput(f"give a reason of {MIN_REASON} to {MAX_REASON} characters")
     return reason

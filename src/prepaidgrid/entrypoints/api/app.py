@@ -6,7 +6,15 @@ from fastapi import FastAPI
 
 from prepaidgrid.bootstrap import App
 from prepaidgrid.config import Settings
-from prepaidgrid.entrypoints.api import bbps, counter, gateway, payments, problems
+from prepaidgrid.entrypoints.api import (
+    bbps,
+    consumer,
+    counter,
+    gateway,
+    officer,
+    payments,
+    problems,
+)
 from prepaidgrid.entrypoints.api.deps import Api
 from prepaidgrid.entrypoints.portal.app import install_portal
 from prepaidgrid.services.ports import PaymentGateway
@@ -25,6 +33,8 @@ def create_api(app: App, settings: Settings, gateway_port: PaymentGateway | None
     api.include_router(bbps.router)
     api.include_router(counter.router)
     api.include_router(payments.router)
+    api.include_router(consumer.router)
+    api.include_router(officer.router)
     install_portal(api)
 
     @api.get("/api/v1/health", tags=["health"])

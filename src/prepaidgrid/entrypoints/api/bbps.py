@@ -8,17 +8,28 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Path
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from prepaidgrid.domain.accounts import ACCOUNT_ID
 from prepaidgrid.entrypoints.api.deps import Api, api, require_key
+from prepaidgrid.entrypoints.api.problems import UNREADABLE_BODY, documented
 from prepaidgrid.services import bbps
+from prepaidgrid.services.gateway import MAX_RECHARGE_PAISE
 
 Context = Annotated[Api, Depends(api)]
+# A security scheme, so that the schema says which calls need the key; checked below (401).
+bbps_key = APIKeyHeader(
+    name="X-BBPS-Key",
+    scheme_name="BBPSKey",
+    description="The BBPS operating unit's key.",
+    auto_error=False,
+)
 
 
-def bbps_caller(context: Context, x_bbps_key: Annotated[str | None, Header()] = None) -> Api:
+def bbps_caller(context: Context, x_bbps_key: Annotated[str | None, Depends(bbps_key)]) -> Api:
     require_key(x_bbps_key, context.settings.bbps_api_key, "BBPS key (X-BBPS-Key)")
     return context
 
@@ -26,17 +37,21 @@ def bbps_caller(context: Context, x_bbps_key: Annotated[str | None, Header()] = 
 Caller = Annotated[Api, Depends(bbps_caller)]
 router = APIRouter(prefix="/api/v1/bbps", tags=["recharge: BBPS biller"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing or wrong X-BBPS-Key"},
-    404: {"description": "no such consumer or payment"},
-    409: {"description": "the reference is recorded for another account or amount"},
-    422: {"description": "malformed request, or an amount out of range"},
-    503: {"description": "BBPS is not configured on this server"},
+REFUSALS = {
+    401: "missing or wrong X-BBPS-Key",
+    404: "no such consumer or payment",
+    409: "the reference is recorded for another account or amount",
+    422: "malformed request, or an amount out of range",
+    503: "BBPS is not configured on this server",
 }
+PROBLEMS = documented(REFUSALS)
+BODY_PROBLEMS = documented({400: UNREADABLE_BODY, **REFUSALS})
+# Text is checked at the edge: PostgreSQL refuses a NUL in text, which would be a 500.
+BBPS_REF = r"^[A-Za-z0-9._:-]{1,100}$"
 
 
 class FetchIn(BaseModel):
-    account_id: str = Field(min_length=1, max_length=40)
+    account_id: str = Field(pattern=ACCOUNT_ID.pattern, examples=["SBPDCL-PAT-000123"])
 
 
 class BillOut(BaseModel):
@@ -49,15 +64,20 @@ class BillOut(BaseModel):
 
 
 class ValidateIn(FetchIn):
-    amount_paise: int = Field(gt=0)
+    # The range is checked by the service, which says it in rupees; the schema shows it too.
+    amount_paise: int = Field(
+        gt=0,
+        examples=[50_000],
+        json_schema_extra={"minimum": bbps.MIN_RECHARGE_PAISE, "maximum": MAX_RECHARGE_PAISE},
+    )
 
 
 class PaymentIn(ValidateIn):
-    bbps_ref: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    bbps_ref: str = Field(pattern=BBPS_REF, examples=["BBPS-7781"])
 
 
 class ReversalIn(BaseModel):
-    bbps_ref: str = Field(min_length=1, max_length=100)
+    bbps_ref: str = Field(pattern=BBPS_REF, examples=["BBPS-7781"])
 
 
 class PaymentOut(BaseModel):
@@ -69,19 +89,19 @@ class PaymentOut(BaseModel):
     supply_state: str | None = None
 
 
-@router.post("/fetch", response_model=BillOut, responses=PROBLEMS)
+@router.post("/fetch", response_model=BillOut, responses=BODY_PROBLEMS)
 def fetch(body: FetchIn, caller: Caller) -> BillOut:
     bill = bbps.fetch_bill(body.account_id, caller.app.new_uow())
     return BillOut(**_fields(bill))
 
 
-@router.post("/validate", response_model=BillOut, responses=PROBLEMS)
+@router.post("/validate", response_model=BillOut, responses=BODY_PROBLEMS)
 def validate(body: ValidateIn, caller: Caller) -> BillOut:
     bbps.validate_amount(body.amount_paise)
     return BillOut(**_fields(bbps.fetch_bill(body.account_id, caller.app.new_uow())))
 
 
-@router.post("/payments", response_model=PaymentOut, responses=PROBLEMS)
+@router.post("/payments", response_model=PaymentOut, responses=BODY_PROBLEMS)
 async def pay(body: PaymentIn, caller: Caller) -> PaymentOut:
     """Credited once per `bbps_ref`: a retry returns the same answer and credits nothing."""
     app = caller.app
@@ -98,11 +118,13 @@ async def pay(body: PaymentIn, caller: Caller) -> PaymentOut:
 
 
 @router.get("/payments/{bbps_ref}", response_model=PaymentOut, responses=PROBLEMS)
-def status(bbps_ref: str, caller: Caller) -> PaymentOut:
+def status(
+    bbps_ref: Annotated[str, Path(pattern=BBPS_REF, examples=["BBPS-7781"])], caller: Caller
+) -> PaymentOut:
     return PaymentOut(**_fields(bbps.payment_status(bbps_ref, caller.app.new_uow())))
 
 
-@router.post("/reversals", response_model=PaymentOut, responses=PROBLEMS)
+@router.post("/reversals", response_model=PaymentOut, responses=BODY_PROBLEMS)
 async def reverse(body: ReversalIn, caller: Caller) -> PaymentOut:
     app = caller.app
     payment = await run_in_threadpool(

@@ -5,13 +5,14 @@ receipt, and the cashier's day-end. Everything but login needs `Authorization: B
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from prepaidgrid.adapters.passwords import Argon2Hasher
 from prepaidgrid.domain.counter import (
@@ -26,7 +27,7 @@ from prepaidgrid.domain.counter import (
 from prepaidgrid.domain.errors import InvalidInput
 from prepaidgrid.domain.units import IST, format_rupees, ist_day
 from prepaidgrid.entrypoints.api.deps import Api, api
-from prepaidgrid.entrypoints.api.problems import NotConfigured, problem
+from prepaidgrid.entrypoints.api.problems import UNREADABLE_BODY, NotConfigured, documented, problem
 from prepaidgrid.services.counter import (
     MAX_BATCH,
     CashierLogin,
@@ -42,14 +43,22 @@ from prepaidgrid.services.counter import (
 
 router = APIRouter(prefix="/api/v1/counter", tags=["recharge: cash counter"])
 Context = Annotated[Api, Depends(api)]
-bearer = HTTPBearer(auto_error=False, description="The session token from POST /login.")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="CashierSession",  # named, as other routers have bearer tokens of their own
+    description="The session token from POST /login.",
+)
 
-_401 = {"description": "no, forged or expired session token; or a forged or altered receipt"}
-_403 = {"description": "another counter's receipt or cashier"}
-_404 = {"description": "no such account, cashier or receipt (at your counter)"}
-_409 = {"description": "a different receipt is recorded under the same number"}
-_422 = {"description": "malformed request"}
-_503 = {"description": "the session secret is not configured on this server"}
+_401 = "no, forged or expired session token; or a forged or altered receipt"
+_403 = "another counter's receipt or cashier"
+_404 = "no such account, cashier or receipt (at your counter)"
+_409 = "a different receipt is recorded under the same number"
+_422 = "malformed request"
+_503 = "the session secret is not configured on this server"
+# Text is checked at the edge (PostgreSQL refuses a NUL in text, which would be a 500):
+# counter, cashier and account ids as `require_id` accepts them, and receipt numbers.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+RECEIPT_NO = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$"
 
 
 def _secret(context: Api) -> bytes:
@@ -76,7 +85,7 @@ def _forbidden(error: WrongCounter) -> JSONResponse:
 
 
 class LoginIn(BaseModel):
-    cashier_id: str = Field(min_length=1, max_length=40, examples=["PAT-C1-RAM"])
+    cashier_id: str = Field(pattern=ID_PATTERN, examples=["PAT-C1-RAM"])
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -91,12 +100,15 @@ class LoginOut(BaseModel):
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses={
-        401: {"description": "wrong cashier id or password"},
-        422: _422,
-        429: {"description": "locked after 5 wrong passwords in a row (see Retry-After)"},
-        503: _503,
-    },
+    responses=documented(
+        {
+            400: UNREADABLE_BODY,
+            401: "wrong cashier id or password",
+            422: _422,
+            429: "locked after 5 wrong passwords in a row (see Retry-After)",
+            503: _503,
+        }
+    ),
 )
 def login(body: LoginIn, context: Context) -> Any:
     """A cashier's session token, valid 12 hours. Five wrong passwords in a row lock the
@@ -127,11 +139,11 @@ def login(body: LoginIn, context: Context) -> Any:
 class ReceiptIn(BaseModel):
     """A receipt as the counter signed it (docs/counter.md: the canonical bytes)."""
 
-    receipt_no: str = Field(max_length=60, examples=["PAT-C1-0000042"])
-    counter_id: str = Field(max_length=40, examples=["PAT-C1"])
+    receipt_no: str = Field(pattern=RECEIPT_NO, examples=["PAT-C1-0000042"])
+    counter_id: str = Field(pattern=ID_PATTERN, examples=["PAT-C1"])
     seq: int = Field(ge=1, examples=[42])
-    cashier_id: str = Field(max_length=40)
-    account_id: str = Field(max_length=40)
+    cashier_id: str = Field(pattern=ID_PATTERN, examples=["PAT-C1-RAM"])
+    account_id: str = Field(pattern=ID_PATTERN, examples=["SBPDCL-PAT-000123"])
     amount_paise: int = Field(gt=0, examples=[50_000])
     issued_at: AwareDatetime = Field(examples=["2025-07-01T04:30:00Z"])
     signature: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -176,7 +188,9 @@ def _signed(body: ReceiptIn) -> SignedReceipt:
 @router.post(
     "/receipts",
     response_model=ReceiptsOut,
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 422: _422, 503: _503},
+    responses=documented(
+        {400: UNREADABLE_BODY, 401: _401, 403: _403, 404: _404, 409: _409, 422: _422, 503: _503}
+    ),
 )
 def post_counter_receipts(body: ReceiptsIn, session: Session, context: Context) -> Any:
     """Record and credit counter receipts: one as the cash is taken, or a batch synced
@@ -212,12 +226,14 @@ def post_counter_receipts(body: ReceiptsIn, session: Session, context: Context) 
     response_class=HTMLResponse,
     responses={
         200: {"content": {"text/html": {}}, "description": "the receipt, to print"},
-        401: _401,
-        404: _404,
-        503: _503,
+        **documented({401: _401, 404: _404, 422: _422, 503: _503}),
     },
 )
-def get_receipt(receipt_no: str, session: Session, context: Context) -> HTMLResponse:
+def get_receipt(
+    receipt_no: Annotated[str, Path(pattern=RECEIPT_NO, examples=["PAT-C1-0000042"])],
+    session: Session,
+    context: Context,
+) -> HTMLResponse:
     """A recorded receipt as a printable page, in Hindi and English."""
     view = find_receipt(receipt_no, session, context.app.new_uow())
     return HTMLResponse(receipt_html(view))
@@ -285,18 +301,36 @@ class DayEndOut(BaseModel):
     uncredited: list[str]
 
 
+# An IST day as YYYY-MM-DD, from 2000 to 2999: pydantic alone would read `day=0` as a Unix
+# time (1 January 1970), and the calendar's own ends have no IST midnight in UTC (a 500).
+DAY_PATTERN = r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}$"
+
+
+def _written_day(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(DAY_PATTERN, value):
+        raise ValueError("a day is written YYYY-MM-DD, from 2000 to 2999")
+    return value
+
+
+IstDay = Annotated[
+    date,
+    BeforeValidator(_written_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
+]
+
+
 @router.get(
     "/day-end",
     response_model=DayEndOut,
-    responses={401: _401, 403: _403, 404: _404, 422: _422, 503: _503},
+    responses=documented({401: _401, 403: _403, 404: _404, 422: _422, 503: _503}),
 )
 def get_day_end(
     session: Session,
     context: Context,
     cashier_id: Annotated[
-        str | None, Query(max_length=40, description="Default: the logged-in cashier.")
+        str | None, Query(pattern=ID_PATTERN, description="Default: the logged-in cashier.")
     ] = None,
-    day: Annotated[date | None, Query(description="IST day; default today.")] = None,
+    day: Annotated[IstDay | None, Query(description="IST day; default today.")] = None,
 ) -> Any:
     """A cashier's day: receipts and cash (online and offline), and the counter's receipt
     numbers of the day the server has not received yet (cash taken, not synced)."""

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from prepaidgrid.domain.accounts import ACCOUNT_ID
 from prepaidgrid.domain.errors import InvalidInput
 from prepaidgrid.domain.ledger import PaymentChannel
 from prepaidgrid.domain.payments import SIGNATURE_HEADER, GatewayEvent, verify_callback
 from prepaidgrid.entrypoints.api.deps import Api, api
-from prepaidgrid.entrypoints.api.problems import NotConfigured
+from prepaidgrid.entrypoints.api.problems import UNREADABLE_BODY, NotConfigured, documented
+from prepaidgrid.services.bbps import MIN_RECHARGE_PAISE
 from prepaidgrid.services.gateway import (
+    MAX_RECHARGE_PAISE,
     CreateOrder,
     GatewayCallback,
     UnknownOrder,
@@ -25,11 +28,19 @@ from prepaidgrid.services.ports import PaymentOrder
 
 router = APIRouter(prefix="/api/v1", tags=["recharge: app and website"])
 Context = Annotated[Api, Depends(api)]
+# Text is checked at the edge: PostgreSQL refuses a NUL in text, which would be a 500.
+ORDER_ID = r"^[A-Za-z0-9_-]{1,40}$"
+GATEWAY_TXN_ID = r"^[ -~]{1,100}$"  # printable ASCII
 
 
 class OrderRequest(BaseModel):
-    account_id: str = Field(min_length=1, max_length=40, examples=["SBPDCL-PAT-000123"])
-    amount_paise: int = Field(gt=0, examples=[50_000])
+    account_id: str = Field(pattern=ACCOUNT_ID.pattern, examples=["SBPDCL-PAT-000123"])
+    # The range is checked by the service, which says it in rupees; the schema shows it too.
+    amount_paise: int = Field(
+        gt=0,
+        examples=[50_000],
+        json_schema_extra={"minimum": MIN_RECHARGE_PAISE, "maximum": MAX_RECHARGE_PAISE},
+    )
     channel: Literal["app", "website"] = "website"
 
 
@@ -44,8 +55,8 @@ class OrderOut(BaseModel):
 
 class CallbackBody(BaseModel):
     event: GatewayEvent
-    order_id: str = Field(min_length=1, max_length=40)
-    gateway_txn_id: str = Field(min_length=1, max_length=100)
+    order_id: str = Field(pattern=ORDER_ID)
+    gateway_txn_id: str = Field(pattern=GATEWAY_TXN_ID)
     amount_paise: int = Field(gt=0)
 
 
@@ -55,16 +66,22 @@ class CallbackOut(BaseModel):
     changed: bool
 
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "unsigned, forged or stale (replayed) callback"},
-    404: {"description": "no such account or order"},
-    409: {"description": "contradicts what is recorded (amount, or a failure after a capture)"},
-    422: {"description": "malformed request"},
-    503: {"description": "the channel's secret is not configured"},
+REFUSALS = {
+    401: "unsigned, forged or stale (replayed) callback",
+    404: "no such account or order",
+    409: "contradicts what is recorded (amount, or a failure after a capture)",
+    422: "malformed request, or an amount out of range",
+    503: "the channel's secret is not configured",
 }
+PROBLEMS = documented(REFUSALS)
 
 
-@router.post("/orders", status_code=201, response_model=OrderOut, responses=PROBLEMS)
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    responses=documented({400: UNREADABLE_BODY, **REFUSALS}),
+)
 def post_order(body: OrderRequest, context: Context) -> OrderOut:
     """Start an app or website recharge (quick pay by account number: no login needed, as
     the money can only go to the account named). Pay at `pay_url`."""
@@ -80,7 +97,10 @@ def post_order(body: OrderRequest, context: Context) -> OrderOut:
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=PROBLEMS)
-def get_order(order_id: str, context: Context) -> OrderOut:
+def get_order(
+    order_id: Annotated[str, Path(pattern=ORDER_ID, examples=["ORD0123456789ABCDEF"])],
+    context: Context,
+) -> OrderOut:
     with context.app.new_uow() as uow:
         order = uow.orders.get(order_id)
     if order is None:
