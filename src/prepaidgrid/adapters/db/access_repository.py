@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, RowMapping, Table, func, insert, select, update
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import RowMapping, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prepaidgrid.adapters.db.tables import (
@@ -38,6 +38,20 @@ def code_record(row: RowMapping) -> CodeRecord:
     return CodeRecord(
         row["id"], row["digest"], row["created_at"], row["expires_at"], row["tries"], row["used_at"]
     )
+
+
+def newest_code_row(
+    db: SqlConnection, table: Table, *where: ColumnElement[bool]
+) -> RowMapping | None:
+    """The newest code matching `where`, locked until the transaction ends."""
+    query = (
+        select(table)
+        .where(*where)
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return db.execute(query).mappings().first()
 
 
 def add_code_row(db: SqlConnection, table: Table, created_at: datetime, **values: object) -> int:
@@ -87,28 +101,8 @@ class SqlAccess:
         return MobileHistory(int(sent), int(wrong[0]), wrong[1])
 
     def newest_code(self, mobile: str) -> CodeRecord | None:
-        c = login_codes.c
-        row = (
-            self._db.execute(
-                select(login_codes)
-                .where(c.mobile == mobile)
-                .order_by(c.created_at.desc(), c.id.desc())
-                .limit(1)
-                .with_for_update()
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        return CodeRecord(
-            row["id"],
-            row["digest"],
-            row["created_at"],
-            row["expires_at"],
-            row["tries"],
-            row["used_at"],
-        )
+        row = newest_code_row(self._db, login_codes, login_codes.c.mobile == mobile)
+        return None if row is None else code_record(row)
 
     def add_code(self, mobile: str, digest: str, created_at: datetime) -> int:
         code_id: int = self._db.execute(

@@ -13,6 +13,7 @@ from prepaidgrid.adapters.db.access_repository import (
     add_code_row,
     code_record,
     mark_code_used,
+    newest_code_row,
     record_wrong_try,
 )
 from prepaidgrid.adapters.db.tables import (
@@ -220,16 +221,8 @@ class SqlCare:
 
     def newest_contact_code(self, account_id: str, kind: ContactKind) -> ContactCode | None:
         c = contact_codes.c
-        row = (
-            self._db.execute(
-                select(contact_codes)
-                .where(c.account_id == account_id, c.kind == kind.value)
-                .order_by(c.created_at.desc(), c.id.desc())
-                .limit(1)
-                .with_for_update()
-            )
-            .mappings()
-            .first()
+        row = newest_code_row(
+            self._db, contact_codes, c.account_id == account_id, c.kind == kind.value
         )
         if row is None:
             return None
