@@ -168,6 +168,10 @@ def test_the_daily_use_chart_is_drawn_and_its_table_lists_the_days(
         f"{wh / 1000:.2f}" for _, wh in reversed(SHOWN)
     ]
     shoot(page, screenshots, "03-account-chart")
+    page.locator('#use a[href="?days=90"]').click()  # htmx swaps the section, not the page
+    expect(page).to_have_url(re.compile(r"\?days=90$"))
+    expect(page.locator("#use strong")).to_have_text(HINDI("home.last_90_days"))
+    expect(page.locator("#daily-chart canvas").first).to_be_visible()  # drawn again
     page.locator(f'a[href="/portal/accounts/{account_id}/statement"]').click()
     statement = page.locator("#statement")
     expect(statement).to_contain_text("01-07-2025")

@@ -69,6 +69,9 @@ def test_a_division_officer_cannot_open_another_divisions_consumer(
     expect(page.locator("#divisions")).to_contain_text("Division 1")
     expect(page.locator("#divisions")).not_to_contain_text("Division 2")
     page.screenshot(path=screenshots / "11-officer-dashboard.png", full_page=True)
+    page.goto(f"{portal.url}/portal/officer/search")
+    page.locator("#q").press_sequentially(mine[:6])  # htmx searches as the officer types
+    expect(page.locator(f'#results a[href="/portal/officer/accounts/{mine}"]')).to_be_visible()
     page.goto(f"{portal.url}/portal/officer/search?q={theirs}")
     expect(page.locator("main")).not_to_contain_text("₹400.00")
     other = page.goto(f"{portal.url}/portal/officer/accounts/{theirs}")

@@ -180,3 +180,23 @@ def test_the_rules_and_the_roles_are_enforced_through_the_api(platform: Platform
     assert [a.json()["wallet_paise"] for a in adjusted] == [30_000, 30_000]
     assert auditor_acts.status_code == officer_reads_audit.status_code == 403
     assert [e["action"] for e in audit.json()].count("adjust_balance") == 1
+
+
+def test_control_characters_are_refused_not_a_server_error(platform: Platform) -> None:
+    mine = new_account(platform.engine, platform.clock, 25_000)
+    _officers(platform)
+    headers = _officer_token(platform.client, "div1.officer")
+    client = TestClient(platform.client.app, raise_server_exceptions=False)
+
+    answers = [
+        client.post("/api/v1/officer/sessions", json={"username": "ad\x00min", "password": "x"}),
+        client.get("/api/v1/officer/accounts", params={"q": "A\x00"}, headers=headers),
+        client.get("/api/v1/officer/accounts/A%00B", headers=headers),
+        client.post(
+            f"/api/v1/officer/accounts/{mine}/reconnect",
+            json={"reason": "paid\x00 at the office"},
+            headers=headers,
+        ),
+    ]
+
+    assert [a.status_code for a in answers] == [422, 422, 422, 422]

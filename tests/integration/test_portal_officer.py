@@ -285,3 +285,28 @@ def test_an_officer_follows_a_recharge_to_its_life_in_their_division_only(
     assert "credited" in own.text
     assert "₹300.00" in own.text
     assert other.status_code == unknown.status_code == 404
+
+
+def test_control_characters_in_a_path_or_a_form_are_refused_not_a_server_error(
+    offices: Offices,
+) -> None:
+    client = offices.client("div1.officer")
+    raw = TestClient(offices.platform.client.app, base_url="https://testserver")
+    raw.cookies = client.cookies
+    anonymous = portal_client(offices.platform)
+    token = csrf_of(anonymous.get("/portal/officer/login"))
+
+    path = raw.get("/portal/officer/accounts/A%00B")
+    search = raw.get("/portal/officer/search", params={"q": "Te\x00st"})
+    login = anonymous.post(
+        "/portal/officer/login",
+        data={"username": "ad\x00min", "password": "x", "csrf_token": token},
+    )
+    reason = offices.post(
+        client, f"/portal/officer/accounts/{offices.mine}/reconnect", reason="paid\x00 here"
+    )
+
+    assert path.status_code == 404
+    assert search.status_code == 200
+    assert login.status_code == 401
+    assert reason.status_code in (409, 422)  # type: ignore[attr-defined]

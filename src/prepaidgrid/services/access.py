@@ -16,6 +16,7 @@ from typing import Protocol
 from prepaidgrid.domain.access import (
     CODE_TTL,
     CODE_WINDOW,
+    USERNAME,
     AccessDenied,
     CodeCheck,
     CodeExpired,
@@ -301,6 +302,8 @@ def officer_log_in(
     kept under the officer's row lock. Every login, right or wrong, is in the audit log."""
     at = clock.now()
     officer_id = cmd.officer_id.strip().lower()
+    if not USERNAME.fullmatch(officer_id):  # no such officer can exist: say no more
+        raise AccessDenied(WRONG_PASSWORD)
     with new_uow() as uow:
         found = uow.access.officer(officer_id)
     if found is None or not found.officer.is_active:

@@ -61,6 +61,8 @@ def _require(officer: Officer, permission: Permission) -> None:
 
 def _reason(text: str) -> str:
     reason = text.strip()
+    if any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" for c in reason):
+        raise InvalidInput("a reason is plain text: no control characters")
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise InvalidInput(f"give a reason of {MIN_REASON} to {MAX_REASON} characters")
     return reason

@@ -291,7 +291,7 @@ class SqlOfficerDesk(_ReadModel):
         """Accounts by id, id prefix, any meter ever installed, mobile or name; exact
         matches first. The query is data, never a pattern: % and _ match themselves."""
         text = query.strip()
-        if not text or limit <= 0:
+        if not text or limit <= 0 or not text.isprintable():  # no stored text has a NUL
             return []
         ever_installed = exists().where(
             meters.c.account_id == accounts.c.account_id, meters.c.meter_id == text

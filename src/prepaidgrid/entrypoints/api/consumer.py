@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from prepaidgrid.adapters.db.consumer_read_models import SqlConsumerPortal
 from prepaidgrid.domain.access import AccessDenied
+from prepaidgrid.domain.accounts import ACCOUNT_ID
 from prepaidgrid.domain.errors import InvalidInput, UnknownAccount
 from prepaidgrid.domain.units import IST
 from prepaidgrid.entrypoints.api.deps import Api, api
@@ -74,6 +75,7 @@ Mobile = Annotated[str, Depends(consumer_mobile)]
 
 
 MOBILE_PATTERN = r"^(\+91 ?)?[6-9][0-9]{9}$"  # as domain/access.py's require_mobile takes it
+AccountPath = Annotated[str, Path(pattern=ACCOUNT_ID.pattern, examples=["SBPDCL-PAT-000123"])]
 
 
 class CodeRequest(BaseModel):
@@ -173,9 +175,11 @@ def my_accounts(context: Context, mobile: Mobile) -> list[AccountOut]:
 
 
 @router.get(
-    "/consumer/accounts/{account_id}", response_model=OverviewOut, responses={**R401, **R404}
+    "/consumer/accounts/{account_id}",
+    response_model=OverviewOut,
+    responses={**R422, **R401, **R404},
 )
-def my_account(account_id: str, context: Context, mobile: Mobile) -> OverviewOut:
+def my_account(account_id: AccountPath, context: Context, mobile: Mobile) -> OverviewOut:
     today = context.app.clock.now().astimezone(IST).date()
     o = _own(context, mobile, account_id).overview(account_id, today)
     if o is None:
@@ -209,7 +213,7 @@ class DayUseOut(BaseModel):
     responses={**R401, **R404, **R422},
 )
 def my_daily_use(
-    account_id: str,
+    account_id: AccountPath,
     context: Context,
     mobile: Mobile,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
@@ -244,7 +248,7 @@ class StatementDayOut(BaseModel):
     responses={**R401, **R404, **R422},
 )
 def my_statement(
-    account_id: str,
+    account_id: AccountPath,
     context: Context,
     mobile: Mobile,
     month: Annotated[str | None, Query(pattern=r"^[12][0-9]{3}-(0[1-9]|1[0-2])$")] = None,
@@ -293,9 +297,9 @@ class RechargeOut(BaseModel):
 @router.get(
     "/consumer/accounts/{account_id}/recharges",
     response_model=list[RechargeOut],
-    responses={**R401, **R404},
+    responses={**R422, **R401, **R404},
 )
-def my_recharges(account_id: str, context: Context, mobile: Mobile) -> list[RechargeOut]:
+def my_recharges(account_id: AccountPath, context: Context, mobile: Mobile) -> list[RechargeOut]:
     rows = _own(context, mobile, account_id).recharges(account_id, limit=50)
     return [
         RechargeOut(

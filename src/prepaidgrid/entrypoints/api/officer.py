@@ -18,7 +18,7 @@ from prepaidgrid.adapters.passwords import Argon2Hasher
 from prepaidgrid.domain.access import AccessDenied, Forbidden, Officer, Permission
 from prepaidgrid.domain.errors import UnknownAccount
 from prepaidgrid.domain.units import IST
-from prepaidgrid.entrypoints.api.consumer import SessionOut, visitor_behind
+from prepaidgrid.entrypoints.api.consumer import AccountPath, SessionOut, visitor_behind
 from prepaidgrid.entrypoints.api.deps import Api, api
 from prepaidgrid.entrypoints.api.problems import documented
 from prepaidgrid.services.access import OfficerLogin, log_out, officer_log_in
@@ -54,7 +54,7 @@ SignedIn = Annotated[Officer, Depends(signed_in_officer)]
 
 
 class PasswordLogin(BaseModel):
-    username: str = Field(min_length=1, max_length=40)
+    username: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9._-]{2,39}$", examples=["ravi.kumar"])
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -122,7 +122,9 @@ class AccountHitOut(BaseModel):
 
 @router.get("/accounts", response_model=list[AccountHitOut], responses={**R401, **R422})
 def search(
-    context: Context, officer: SignedIn, q: Annotated[str, Query(min_length=1, max_length=100)]
+    context: Context,
+    officer: SignedIn,
+    q: Annotated[str, Query(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")],
 ) -> list[AccountHitOut]:
     """By account id (or a prefix of 3+), meter id, mobile, or a name (3+ letters)."""
     return [
@@ -143,8 +145,8 @@ def _visible(context: Api, officer: Officer, account_id: str) -> None:
         raise UnknownAccount(f"no account {account_id} in your divisions")
 
 
-@router.get("/accounts/{account_id}", responses={**R401, **R404})
-def account(account_id: str, context: Context, officer: SignedIn) -> dict[str, Any]:
+@router.get("/accounts/{account_id}", responses={**R422, **R401, **R404})
+def account(account_id: AccountPath, context: Context, officer: SignedIn) -> dict[str, Any]:
     """The account's balance and supply, and its wallet's latest postings."""
     _visible(context, officer, account_id)
     today = context.app.clock.now().astimezone(IST).date()
@@ -172,9 +174,15 @@ def account(account_id: str, context: Context, officer: SignedIn) -> dict[str, A
     }
 
 
+# 5 to 500 characters once stripped, no control characters but tab and line breaks
+REASON_PATTERN = (
+    r"^\s*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{3,}[^\s\x00-\x1f\x7f]\s*$"
+)
+
+
 class Reason(BaseModel):
     # 5 to 500 characters once stripped, as services/officer_actions.py takes it
-    reason: str = Field(max_length=500, pattern=r"^\s*\S[\s\S]{3,}\S\s*$")
+    reason: str = Field(max_length=500, pattern=REASON_PATTERN)
 
 
 class AdjustmentIn(Reason):
@@ -197,7 +205,9 @@ ACTION_RESPONSES = {**R400, **R401, **R403, **R404, **R409, **R422}
 @router.post(
     "/accounts/{account_id}/reconnect", response_model=ActionOut, responses=ACTION_RESPONSES
 )
-def reconnect(account_id: str, body: Reason, context: Context, officer: SignedIn) -> ActionOut:
+def reconnect(
+    account_id: AccountPath, body: Reason, context: Context, officer: SignedIn
+) -> ActionOut:
     """Send the reconnect command now, whatever the balance; audited with the reason."""
     return _act(context, officer, account_id, "reconnect", body)
 
@@ -205,7 +215,9 @@ def reconnect(account_id: str, body: Reason, context: Context, officer: SignedIn
 @router.post(
     "/accounts/{account_id}/disconnect", response_model=ActionOut, responses=ACTION_RESPONSES
 )
-def disconnect(account_id: str, body: Reason, context: Context, officer: SignedIn) -> ActionOut:
+def disconnect(
+    account_id: AccountPath, body: Reason, context: Context, officer: SignedIn
+) -> ActionOut:
     """Cut now an account the supply rules would cut now; otherwise 409 with the reasons."""
     return _act(context, officer, account_id, "disconnect", body)
 
@@ -213,7 +225,9 @@ def disconnect(account_id: str, body: Reason, context: Context, officer: SignedI
 @router.post(
     "/accounts/{account_id}/adjustments", response_model=ActionOut, responses=ACTION_RESPONSES
 )
-def adjust(account_id: str, body: AdjustmentIn, context: Context, officer: SignedIn) -> ActionOut:
+def adjust(
+    account_id: AccountPath, body: AdjustmentIn, context: Context, officer: SignedIn
+) -> ActionOut:
     """Credit (+) or debit (-) the wallet; the same request id adjusts once."""
     return _act(context, officer, account_id, "adjust", body)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +15,15 @@ from prepaidgrid.entrypoints.portal.web import HERE, CsrfRefused, page
 
 
 def install_portal(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def no_control_characters(request: Request, call_next: Any) -> Response:
+        """A path with a control character names nothing we store (and PostgreSQL refuses
+        a NUL outright): not found, before any page looks it up."""
+        if request.url.path.startswith("/portal/") and not request.url.path.isprintable():
+            return HTMLResponse("not found", status_code=404)
+        response: Response = await call_next(request)
+        return response
+
     app.mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static")
     app.include_router(login.router)
     app.include_router(consumer.router)
