@@ -87,6 +87,21 @@ def group_indian(number: int) -> str:
     return sign + ",".join([*pairs, tail])
 
 
+def parse_rupees(text: str, *, signed: bool = False) -> int:
+    """What a person types, in rupees, to paise: '500', '500.5', '1,23,456.78', '₹250';
+    with `signed`, '-150.50' too (a debit). Anything else is refused, never guessed."""
+    value = text.strip().replace(",", "").replace("₹", "")
+    sign = -1 if signed and value.startswith("-") else 1
+    if signed:
+        value = value.removeprefix("-").removeprefix("+")
+    rupees, _, paise = value.partition(".")
+    is_digits = rupees.isascii() and rupees.isdigit()
+    if not is_digits or (paise and not (paise.isascii() and paise.isdigit() and len(paise) <= 2)):
+        example = "150 or -150.50 for a debit" if signed else "500 or 500.50"
+        raise InvalidAmount(f"enter the amount in rupees, e.g. {example}")
+    return sign * (int(rupees) * 100 + int(paise.ljust(2, "0") or 0))
+
+
 def format_rupees(amount_paise: int) -> str:
     """12345678 paise -> '₹1,23,456.78'."""
     sign = "-" if amount_paise < 0 else ""

@@ -19,6 +19,7 @@ from prepaidgrid.domain.units import (
     format_rupees,
     group_indian,
     parse_instant,
+    parse_rupees,
     require_paise,
     round_half_up,
 )
@@ -82,3 +83,21 @@ def test_a_time_without_offset_is_read_in_india_and_garbage_is_refused() -> None
     assert parse_instant("2025-11-10T14:00").isoformat() == "2025-11-10T08:30:00+00:00"
     with pytest.raises(InvalidTimestamp, match="not an ISO 8601"):
         parse_instant("10/11/2025 2pm")
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_typed_rupees_read_back_to_the_paise_they_show(amount_paise: int) -> None:
+    shown = format_rupees(amount_paise)  # "-₹1,23,456.78"
+
+    assert parse_rupees(shown, signed=True) == amount_paise
+
+
+@pytest.mark.parametrize("typed", ["", "12.345", "1e3", "१२३", "²", "-5", "5-", "abc", "1.2.3"])
+def test_anything_but_rupees_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidAmount, match="in rupees"):
+        parse_rupees(typed)
+
+
+def test_a_debit_is_typed_with_a_minus_where_one_is_allowed() -> None:
+    assert parse_rupees("-150.5", signed=True) == -15_050
+    assert parse_rupees("250") == 25_000

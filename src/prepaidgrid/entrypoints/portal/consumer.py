@@ -17,7 +17,7 @@ from prepaidgrid.adapters.db.consumer_read_models import SqlConsumerPortal
 from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.ledger import PaymentChannel
 from prepaidgrid.domain.supply import window_label
-from prepaidgrid.domain.units import IST, format_rupees
+from prepaidgrid.domain.units import IST, format_rupees, parse_rupees
 from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
 from prepaidgrid.services.gateway import CreateOrder, create_order
 from prepaidgrid.services.statement import AccountTerms, ChargedDay, explain_days
@@ -242,7 +242,7 @@ def recharge(current: PageDep, form: Form, account_id: str) -> Response:
     amount = str(form.get("amount_rupees") or "").strip()
     gateway = current.context.gateway
     try:
-        amount_paise = _rupees_to_paise(amount)
+        amount_paise = parse_rupees(amount)
         if gateway is None:
             raise DomainError("online recharge is not available on this server")
         app = current.context.app
@@ -255,11 +255,3 @@ def recharge(current: PageDep, form: Form, account_id: str) -> Response:
     except (DomainError, ValueError) as error:
         return _recharge_page(current, account_id, 422, str(error), amount)
     return current.redirect(created.pay_url)
-
-
-def _rupees_to_paise(text: str) -> int:
-    """'500' or '500.50' rupees -> paise; anything else is refused."""
-    rupees, _, paise = text.replace(",", "").partition(".")
-    if not rupees.isdigit() or (paise and (not paise.isdigit() or len(paise) > 2)):
-        raise ValueError("enter the amount in rupees, e.g. 500 or 500.50")
-    return int(rupees) * 100 + int(paise.ljust(2, "0") or 0)

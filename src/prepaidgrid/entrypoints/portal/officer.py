@@ -20,7 +20,7 @@ from prepaidgrid.adapters.db.payment_read_models import SqlPaymentHistory
 from prepaidgrid.domain.access import Forbidden, Officer, Permission
 from prepaidgrid.domain.errors import DomainError, InvalidInput
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
-from prepaidgrid.domain.units import IST, format_rupees
+from prepaidgrid.domain.units import IST, format_rupees, parse_rupees
 from prepaidgrid.entrypoints.portal.health import health_checks
 from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
 from prepaidgrid.services.officer_actions import Adjustment, SupplyOrder, act_on_account
@@ -131,7 +131,7 @@ def act(current: PageDep, form: Form, account_id: str, action: str) -> Response:
         cmd: SupplyOrder | Adjustment = (
             Adjustment(
                 account_id,
-                _signed_paise(str(form.get("amount_rupees") or "")),
+                parse_rupees(str(form.get("amount_rupees") or ""), signed=True),
                 reason,
                 str(form.get("request_id") or ""),
             )
@@ -145,16 +145,6 @@ def act(current: PageDep, form: Form, account_id: str, action: str) -> Response:
         status = 422 if isinstance(error, (InvalidInput, ValueError)) else 409
         return _account_page(current, officer, account_id, status, error=str(error))
     return _account_page(current, officer, account_id, done=f"{action}: {done.detail}")
-
-
-def _signed_paise(text: str) -> int:
-    """'-150.50' or '200' rupees -> paise (signed); anything else is refused."""
-    value = text.strip().replace(",", "")
-    sign = -1 if value.startswith("-") else 1
-    rupees, _, paise = value.lstrip("+-").partition(".")
-    if not rupees.isdigit() or (paise and (not paise.isdigit() or len(paise) > 2)):
-        raise ValueError("enter the amount in rupees, e.g. 150 or -150.50 for a debit")
-    return sign * (int(rupees) * 100 + int(paise.ljust(2, "0") or 0))
 
 
 @router.get("/payments/{channel}/{reference}", response_class=HTMLResponse)
