@@ -14,9 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
-from prepaidgrid.adapters.db.health_read_model import health_facts
+from prepaidgrid.adapters.db.health_read_model import HealthFacts
 from prepaidgrid.domain.units import IST
 
 HEAD_END_LAG_LIMIT = timedelta(minutes=30)
@@ -31,8 +29,7 @@ class Check:
     since: datetime | None = None  # when it went wrong, where that is known
 
 
-def health_checks(engine: Engine, now: datetime) -> list[Check]:
-    facts = health_facts(engine)
+def health_checks(facts: HealthFacts, now: datetime) -> list[Check]:
     if not facts.is_database_up:
         return [Check("database", False, "no answer", now)]
     yesterday = now.astimezone(IST).date() - timedelta(days=1)

@@ -195,7 +195,7 @@ def health(current: PageDep) -> Response:
         return _away(current)
     app = current.context.app
     facts = health_facts(app.engine)
-    checks = health_checks(app.engine, app.clock.now())
+    checks = health_checks(facts, app.clock.now())
     return current.render(
         "officer_health.html",
         checks=[(c.name, c.is_ok, c.detail) for c in checks],

@@ -24,9 +24,9 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from prepaidgrid.adapters.db.health_read_model import health_facts
 from prepaidgrid.domain.access import (
     CodeExpired,
     LockedOut,
@@ -117,7 +117,8 @@ class Page:
         (health.py); to consumers, safe mode (no cuts until it is fixed)."""
         app = self.context.app
         if self.officer is not None:
-            down = [c for c in health_checks(app.engine, app.clock.now()) if not c.is_ok]
+            checks = health_checks(health_facts(app.engine), app.clock.now())
+            down = [c for c in checks if not c.is_ok]
             return "; ".join(self._down(c.name, c.since) for c in down) or None
         with app.new_reader() as uow:
             is_safe_mode = uow.platform.is_safe_mode()
@@ -207,11 +208,6 @@ async def checked_form(request: Request, current: PageDep) -> FormData:
 
 
 Form = Annotated[FormData, Depends(checked_form)]
-
-
-async def in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a blocking service call off the event loop."""
-    return await run_in_threadpool(function, *args, **kwargs)
 
 
 def code_refusal(current: Page, error: Exception) -> str:
