@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from prepaidgrid.adapters.db.engine import make_engine
 from prepaidgrid.adapters.db.migrate import upgrade
@@ -53,27 +55,95 @@ def _postgres_or_skip() -> Engine:
     return admin
 
 
-def fresh_postgres_schema() -> Iterator[Engine]:
-    """A private, migrated schema per test: isolated, and dropped afterwards."""
+class _Templates:
+    """One migrated database of each kind per test process, cloned for every test.
+
+    Running the migrations took 1.3 s on SQLite and 2.3 s on PostgreSQL per test (7 December,
+    2 cores, under the suite's load); copying a migrated SQLite file takes milliseconds, and
+    PostgreSQL's CREATE DATABASE ... TEMPLATE about 0.1 s. Each test still gets a database of
+    its own, with exactly what the migrations make: the template is built by `upgrade`, and
+    nothing ever connects to it after that (PostgreSQL refuses to copy a database in use).
+    """
+
+    def __init__(self) -> None:
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+        self._token = uuid.uuid4().hex[:12]
+
+    def sqlite(self) -> Path:
+        if self._sqlite is None:
+            path = Path(tempfile.mkdtemp(prefix="prepaidgrid-template-")) / "template.db"
+            engine = make_engine(f"sqlite:///{path}")
+            upgrade(engine)
+            engine.dispose()  # the last connection out checkpoints the WAL into the file
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres(self, server: Engine) -> str:
+        if self._postgres is None:
+            name = f"pgtest_template_{self._token}"
+            with server.connect() as connection:
+                connection.execute(text(f"CREATE DATABASE {name}"))
+            engine = make_engine(_database_url(name))
+            upgrade(engine)
+            engine.dispose()
+            self._postgres = name
+        return self._postgres
+
+    def drop(self) -> None:
+        if self._sqlite is not None:
+            shutil.rmtree(self._sqlite.parent, ignore_errors=True)
+        if self._postgres is not None:
+            server = _server_engine()
+            with server.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {self._postgres} WITH (FORCE)"))
+            server.dispose()
+
+
+_templates = _Templates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates() -> Iterator[None]:
+    yield
+    _templates.drop()
+
+
+def _database_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _server_engine() -> Engine:
+    """A connection outside any transaction: CREATE and DROP DATABASE need one."""
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def fresh_postgres() -> Iterator[Engine]:
+    """A private, migrated database per test: isolated, and dropped afterwards. Its name
+    travels in the URL, so that subprocesses given the URL see it too."""
     admin = _postgres_or_skip()
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    # The schema travels in the URL, so that subprocesses given the URL see it too.
-    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}", pool_size=10)
+    admin.dispose()
+    server = _server_engine()
+    name = f"pgtest_{uuid.uuid4().hex[:16]}"
+    template = _templates.postgres(server)
+    with server.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    engine = make_engine(_database_url(name), pool_size=10)
     try:
-        upgrade(engine)
         yield engine
     finally:
         engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        with server.connect() as connection:
+            # FORCE: a subprocess the test killed may still hold a connection.
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        server.dispose()
 
 
 def fresh_sqlite(path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{path / 'test.db'}")
-    upgrade(engine)
+    """A migrated SQLite file of the test's own, in `path`."""
+    target = path / "test.db"
+    shutil.copyfile(_templates.sqlite(), target)
+    engine = make_engine(f"sqlite:///{target}")
     yield engine
     engine.dispose()
 
@@ -88,4 +158,4 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         yield from fresh_sqlite(tmp_path)
     else:
-        yield from fresh_postgres_schema()
+        yield from fresh_postgres()

@@ -27,7 +27,7 @@ from prepaidgrid.bootstrap import App
 from prepaidgrid.config import Settings
 from prepaidgrid.entrypoints.api.app import create_api
 from prepaidgrid.entrypoints.api.server import WEBHOOK_PATH, BackgroundServer
-from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist
+from tests.conftest import fresh_postgres, fresh_sqlite, ist
 from tests.integration.accounts_support import POLICIES, TARIFFS
 
 GATEWAY_SECRET = "e2e-gateway-secret"
@@ -65,9 +65,9 @@ def clock() -> SettableClock:
 @pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated SQLite file; `parametrize("database", ["postgresql"], indirect=True)`
-    gives a private PostgreSQL schema instead."""
+    gives a private PostgreSQL database instead."""
     if getattr(request, "param", "sqlite") == "postgresql":
-        yield from fresh_postgres_schema()
+        yield from fresh_postgres()
     else:
         yield from fresh_sqlite(tmp_path)
 

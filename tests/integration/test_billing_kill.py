@@ -18,7 +18,7 @@ from tests.conftest import database_url
 
 pytestmark = pytest.mark.integration
 
-ACCOUNTS = 60_000
+ACCOUNTS = 20_000
 PARTITION = 250
 RUN_AT = "2025-07-02T00:30:00+05:30"
 
@@ -58,14 +58,18 @@ def test_a_run_killed_mid_way_and_run_again_charges_every_account_day_once(
     seed(engine, ACCOUNTS)
     opening = scalar(engine, "SELECT sum(balance_paise) FROM ledger_accounts WHERE kind = 'wallet'")
 
-    killed = bill(engine)
-    deadline = time.monotonic() + 120
-    while scalar(engine, "SELECT count(*) FROM daily_charges") < PARTITION:
-        assert killed.poll() is None, "the run ended before it could be killed"
-        assert time.monotonic() < deadline, "the run billed nothing within 120 s"
-        time.sleep(0.01)
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate(timeout=30)  # reaps it and closes its pipes
+    with bill(engine) as killed:  # leaving the block reaps it and closes its pipes
+        try:
+            deadline = time.monotonic() + 120
+            while scalar(engine, "SELECT count(*) FROM daily_charges") < PARTITION:
+                if killed.poll() is not None:
+                    _, err = killed.communicate()
+                    pytest.fail(f"the run ended before it could be killed:\n{err[-3000:]}")
+                assert time.monotonic() < deadline, "the run billed nothing within 120 s"
+                time.sleep(0.01)
+        finally:
+            killed.send_signal(signal.SIGKILL)
+            killed.communicate(timeout=30)
     billed_before = scalar(engine, "SELECT count(*) FROM daily_charges")
     assert 0 < billed_before < ACCOUNTS
     assert billed_before % PARTITION == 0  # whole partitions, never part of one

@@ -37,7 +37,7 @@ from prepaidgrid.domain.meter_protocol import Block, Reading, decode_uplink, enc
 from prepaidgrid.domain.units import IST
 from prepaidgrid.entrypoints.cli import app
 from prepaidgrid.services.headend import Received, ingest_uplinks
-from tests.conftest import database_url, fresh_postgres_schema, fresh_sqlite, ist
+from tests.conftest import database_url, fresh_postgres, fresh_sqlite, ist
 from tests.integration.headend_support import POLICIES, START, count, install_meters, reading
 
 pytestmark = pytest.mark.integration
@@ -47,7 +47,7 @@ SEPTEMBER_2021 = ist(2021, 9, 1, 10, 0)  # the simulator's month: outside the mi
 
 @pytest.fixture
 def postgres() -> Iterator[Engine]:
-    yield from fresh_postgres_schema()
+    yield from fresh_postgres()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from prepaidgrid.adapters.db.tables import accounts, journals, ledger_accounts, org_units, postings
 from prepaidgrid.adapters.db.verify import verify_ledger
-from tests.conftest import fresh_postgres_schema
+from tests.conftest import fresh_postgres
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2025, 8, 5, 6, 30, tzinfo=UTC)
@@ -26,7 +26,7 @@ Amounts = Sequence[tuple[str, int]]
 @pytest.fixture
 def postgres() -> Iterator[Engine]:
     """For what only PostgreSQL has: statement triggers, and concurrent writers."""
-    yield from fresh_postgres_schema()
+    yield from fresh_postgres()
 
 
 def open_wallets(engine: Engine, count: int) -> list[str]:

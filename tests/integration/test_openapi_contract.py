@@ -48,7 +48,7 @@ from prepaidgrid.services.onboarding import (
     install_smart_meter,
     open_connection,
 )
-from tests.conftest import fresh_postgres_schema, fresh_sqlite, ist, org_chain
+from tests.conftest import fresh_postgres, fresh_sqlite, ist, org_chain
 from tests.integration.accounts_support import POLICIES, TARIFFS
 from tests.integration.api_support import BBPS_KEY, OFFICER_KEY, Platform
 
@@ -211,7 +211,7 @@ def seeded(
     if request.param == "sqlite":
         databases = fresh_sqlite(tmp_path_factory.mktemp("contract"))
     else:
-        databases = fresh_postgres_schema()
+        databases = fresh_postgres()
     for engine in databases:  # one engine; the loop's end drops the database
         yield Seeded(engine)
 

@@ -14,7 +14,7 @@ from prepaidgrid.config import Settings
 from prepaidgrid.entrypoints.simulation import Simulation, SimulationConfig, SimulationReport
 from prepaidgrid.simulator import RechargeHabit
 from prepaidgrid.simulator.scenario import meters_at_scale
-from tests.conftest import database_url, fresh_postgres_schema
+from tests.conftest import database_url, fresh_postgres
 from tests.integration.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ SCALE, DAYS = 0.001, 3
 
 @pytest.fixture(scope="module")
 def pg_engine() -> Iterator[Engine]:
-    yield from fresh_postgres_schema()
+    yield from fresh_postgres()
 
 
 @pytest.fixture(scope="module")
