@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
+from time import time as epoch_now
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 from prepaidgrid.adapters.db.engine import make_engine
 from prepaidgrid.adapters.db.migrate import upgrade
@@ -81,8 +82,9 @@ class _Templates:
 
     def postgres(self, server: Engine) -> str:
         if self._postgres is None:
-            name = f"pgtest_template_{self._token}"
+            name = f"{_pg_name_prefix()}template_{self._token}"
             with server.connect() as connection:
+                _drop_stale_databases(connection)
                 connection.execute(text(f"CREATE DATABASE {name}"))
             engine = make_engine(_database_url(name))
             upgrade(engine)
@@ -109,6 +111,25 @@ def _drop_templates() -> Iterator[None]:
     _templates.drop()
 
 
+STALE_AFTER_S = 6 * 3600  # no test run lasts this long
+
+
+def _pg_name_prefix() -> str:
+    """Test databases carry their birth time, so a run that was killed before it could
+    drop its own leaves nothing behind for long."""
+    return f"pgtest_{int(epoch_now())}_"
+
+
+def _drop_stale_databases(connection: Connection) -> None:
+    names = connection.execute(
+        text("SELECT datname FROM pg_database WHERE datname LIKE 'pgtest\\_%'")
+    ).scalars()
+    for name in list(names):
+        born = name.split("_")[1]
+        if born.isdigit() and int(born) < epoch_now() - STALE_AFTER_S:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 def _database_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -124,7 +145,7 @@ def fresh_postgres() -> Iterator[Engine]:
     admin = _postgres_or_skip()
     admin.dispose()
     server = _server_engine()
-    name = f"pgtest_{uuid.uuid4().hex[:16]}"
+    name = f"{_pg_name_prefix()}{uuid.uuid4().hex[:16]}"
     template = _templates.postgres(server)
     with server.connect() as connection:
         connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
