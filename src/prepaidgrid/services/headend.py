@@ -215,7 +215,9 @@ CommandPublisher = Callable[[Command], None]
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... capped at 30 min: a sleeping meter is not flooded."""
-    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts))
+    # 2**6 x 30 s is past the cap already; an unbounded power overflowed timedelta once a
+    # meter had been asleep through a few dozen attempts, and the command was never resent.
+    delay: timedelta = FIRST_RETRY * (2 ** min(max(0, attempts), 16))
     return min(delay, MAX_RETRY)
 
 
