@@ -91,13 +91,22 @@ def simulate(
     sms_log: Annotated[
         Path | None, typer.Option(help="Write every SMS sent to this file (JSON lines).")
     ] = None,
+    upload_hours: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=24,
+            help="Every meter uploads its blocks in one message this often (default: the "
+            "scenario's mix, mostly a message per block). 8 makes a month at scale feasible.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run simulated meters as MQTT clients against the head-end, billing and recharges."""
     if scenario not in SCENARIO_NAMES:
         raise InvalidInput(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIO_NAMES)}")
     console = Console(stderr=as_json)
-    config = SimulationConfig(scenario, scale, days, mqtt_url, seed, sms_log)
+    config = SimulationConfig(scenario, scale, days, mqtt_url, seed, sms_log, upload_hours)
     report = run_simulation(config, db or fresh_sqlite(SIM_DB), console)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), sort_keys=True, default=str))

@@ -104,6 +104,7 @@ class SimulationConfig:
     mqtt_url: str | None = None  # None: an embedded broker on a free port
     seed: int | None = None
     sms_log: Path | None = None  # every SMS the platform sends, one JSON line each
+    upload_hours: int | None = None  # every meter uploads its blocks this often (None: mixed)
 
 
 @dataclass
@@ -141,7 +142,7 @@ class Simulation:
         self.app = app
         self.config = config
         self.progress = progress or (lambda _at, _text: None)
-        kwargs: dict[str, Any] = {"scale": config.scale}
+        kwargs: dict[str, Any] = {"scale": config.scale, "upload_hours": config.upload_hours}
         if config.seed is not None:
             kwargs["seed"] = config.seed
         self.scenario: Scenario = load_scenario(config.scenario, **kwargs)

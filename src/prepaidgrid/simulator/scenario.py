@@ -255,6 +255,7 @@ class ScenarioBuilder(Protocol):
 
 
 _SCENARIOS: dict[str, ScenarioBuilder] = {"patna-2021-09": _patna}
+MAX_UPLOAD_HOURS = 24  # a day of 15-minute blocks is 96, within a reading's 200
 SCENARIO_NAMES = tuple(_SCENARIOS)
 
 
@@ -265,12 +266,18 @@ def load_scenario(
     seed: int = DEFAULT_SEED,
     discom: str = DEFAULT_DISCOM,
     replacement_after: timedelta | None = timedelta(days=1, hours=11),
+    upload_hours: int | None = None,
 ) -> Scenario:
     """The named scenario with round(installed x scale) meters per division.
 
     One consumer's meter is replaced `replacement_after` the fleet's start (None: never).
     The same name, scale and seed always give the same consumers and meters.
+    `upload_hours` makes every meter upload its blocks in one message every that many
+    hours (None: the scenario's own mix, mostly one message per block): the same meters,
+    energy and days in far fewer messages, for a month at scale.
     """
+    if upload_hours is not None and not 1 <= upload_hours <= MAX_UPLOAD_HOURS:
+        raise InvalidInput(f"upload hours must be 1 to {MAX_UPLOAD_HOURS}, got {upload_hours}")
     builder = _SCENARIOS.get(name)
     if builder is None:
         raise UnknownScenario(
@@ -278,4 +285,20 @@ def load_scenario(
         )
     if not (scale >= 0 and scale < float("inf")):
         raise InvalidInput(f"scale must be a finite number >= 0, got {scale}")
-    return builder(name, scale=scale, seed=seed, discom=discom, replacement_after=replacement_after)
+    scenario = builder(
+        name, scale=scale, seed=seed, discom=discom, replacement_after=replacement_after
+    )
+    if upload_hours is None:
+        return scenario
+    return replace(
+        scenario,
+        consumers=tuple(
+            replace(
+                c,
+                meter=replace(
+                    c.meter, blocks_per_upload=upload_hours * 60 // c.meter.block_minutes
+                ),
+            )
+            for c in scenario.consumers
+        ),
+    )

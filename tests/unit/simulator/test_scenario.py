@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,3 +160,21 @@ def test_meters_start_together_on_the_scenario_discom() -> None:
     assert {meter.now for meter in meters} == {scenario.starts_at}
     assert {meter.discom for meter in meters} == {"TEST-SIM"}
     assert scenario.starts_at.isoformat() == "2021-08-31T18:30:00+00:00"
+
+
+def test_upload_hours_batch_every_meters_blocks_and_change_nothing_else() -> None:
+    mixed = load_scenario("patna-2021-09", scale=0.002)
+    batched = load_scenario("patna-2021-09", scale=0.002, upload_hours=8)
+
+    assert {c.meter.blocks_per_upload for c in mixed.consumers} == {1, 4}
+    for before, after in zip(mixed.consumers, batched.consumers, strict=True):
+        # eight hours of its own capture period in each message, whatever the period
+        assert after.meter.blocks_per_upload * after.meter.block_minutes == 8 * 60
+        same_upload = replace(after.meter, blocks_per_upload=before.meter.blocks_per_upload)
+        assert replace(after, meter=same_upload) == before
+
+
+@pytest.mark.parametrize("hours", [0, 25])
+def test_upload_hours_outside_a_day_are_refused(hours: int) -> None:
+    with pytest.raises(InvalidInput, match="upload hours must be 1 to 24"):
+        load_scenario("patna-2021-09", scale=0.002, upload_hours=hours)
