@@ -39,7 +39,7 @@ from prepaidgrid.services.care import (
     verify_contact_code,
 )
 from tests.conftest import ist
-from tests.integration.accounts_support import new_account
+from tests.integration.accounts_support import POLICIES, TARIFFS, new_account
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +66,8 @@ def _file(
         FileComplaint(account_id, mobile, category, description, "", key),
         SqlUnitOfWork(engine),
         clock,
+        TARIFFS,
+        POLICIES,
     )
 
 

@@ -30,7 +30,12 @@ PREPAIDGRID = [sys.executable, "-m", "prepaidgrid.entrypoints.cli"]
 def serve(
     db_url: str, port: int, seconds: float, api_port: int = 0, **env_vars: str
 ) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PREPAIDGRID_MQTT_URL"} | env_vars
+    env = (
+        {k: v for k, v in os.environ.items() if k != "PREPAIDGRID_MQTT_URL"}
+        # the default SMS sink is a file in the working directory: not in the checkout
+        | {"PREPAIDGRID_SMS_FILE": os.devnull}
+        | env_vars
+    )
     return subprocess.Popen(
         [
             *PREPAIDGRID,

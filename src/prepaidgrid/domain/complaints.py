@@ -2,28 +2,34 @@
 
 A consumer files a complaint for one of their own connections, in their own words. It is
 numbered from its row id (CMP-000123), opens `open`, and is due by the end of an IST day
-set by its category (`SLA_DAYS`). Officers move it along (issue 7: diagnosis, escalation):
+set by its category (`SLA_DAYS`), with a diagnosis computed as it opens (`Diagnosis`).
+Officers move it along; a sweep escalates it when it is overdue (`ESCALATION_STEPS`):
 
     open --> in_progress --> resolved --> closed
     open --> resolved           resolved --> in_progress   (reopened: not fixed after all)
     open, in_progress --> closed                           (withdrawn, or a duplicate)
 
-Every step is an event of the complaint's history; a resolution carries a note.
+A reopen is the consumer's, within `REOPEN_DAYS` of the resolution. Every step (and every
+note and escalation) is an event of the complaint's history; a resolution carries a note.
+A meter dispute gets a check meter visit on a working day within 5 days of filing.
 """
 
 from __future__ import annotations
 
 import re
+import types
+import typing
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from prepaidgrid.domain.access import Officer, Role
 from prepaidgrid.domain.errors import InvalidInput, InvalidTransition
-from prepaidgrid.domain.units import ist_day, ist_midnight
+from prepaidgrid.domain.units import IST, ist_day, ist_midnight, round_half_up
 
 MAX_DESCRIPTION_CHARS: Final = 2000
 MAX_REFERENCE_CHARS: Final = 100  # payments.reference
@@ -209,6 +215,10 @@ class Complaint:
     due_on: date
     updated_at: datetime
     resolution: str = ""  # the officer's note, once resolved
+    escalation_level: int = 0  # 0: the division; see ESCALATION_STEPS
+    assigned_to: str | None = None  # the officer who took it up
+    check_meter_on: date | None = None  # a meter dispute's check meter visit (IST day)
+    resolved_at: datetime | None = None  # the last resolution; a reopen clears it
 
     @property
     def number(self) -> str:
@@ -222,6 +232,14 @@ class Complaint:
         return self.is_open and at >= due_end(self.due_on)
 
 
+class EventKind(StrEnum):
+    OPENED = "opened"
+    MOVED = "moved"  # from one status to another by an officer
+    NOTE = "note"  # an officer's note; the status stays
+    REOPENED = "reopened"  # by the consumer
+    ESCALATED = "escalated"  # by the sweep, overdue
+
+
 @dataclass(frozen=True, slots=True)
 class ComplaintEvent:
     """One step of a complaint's history: opened, or moved from one status to another."""
@@ -232,10 +250,13 @@ class ComplaintEvent:
     from_status: ComplaintStatus | None  # None when opened
     to_status: ComplaintStatus
     note: str = ""
+    kind: EventKind = EventKind.MOVED
 
 
 def opened(complaint_id: int, at: datetime) -> ComplaintEvent:
-    return ComplaintEvent(complaint_id, at, "consumer", None, ComplaintStatus.OPEN)
+    return ComplaintEvent(
+        complaint_id, at, "consumer", None, ComplaintStatus.OPEN, "", EventKind.OPENED
+    )
 
 
 def moved(
@@ -250,6 +271,375 @@ def moved(
     note = note.strip()
     if to is ComplaintStatus.RESOLVED and not note:
         raise InvalidInput("say what was found and done to resolve the complaint")
-    resolution = note if to is ComplaintStatus.RESOLVED else current.resolution
-    after = replace(current, status=to, updated_at=at, resolution=resolution)
+    is_resolved = to is ComplaintStatus.RESOLVED
+    after = replace(
+        current,
+        status=to,
+        updated_at=at,
+        resolution=note if is_resolved else current.resolution,
+        resolved_at=at if is_resolved else current.resolved_at,
+    )
     return after, ComplaintEvent(current.complaint_id, at, actor, current.status, to, note)
+
+
+# -- officers' moves (issue 7) ------------------------------------------------------------------
+
+MAX_NOTE_CHARS: Final = 1000
+REOPEN_DAYS: Final = 7  # a consumer may reopen a resolution for this long
+HANDLERS: Final = frozenset({Role.ADMIN, Role.DIVISION_OFFICER})  # auditors and cashiers read
+
+
+def may_handle(officer: Officer) -> bool:
+    """Whether the officer may act on complaints (in the divisions they see)."""
+    return officer.is_active and officer.role in HANDLERS
+
+
+def require_note(text: str, *, is_required: bool) -> str:
+    """An officer's note: plain text, at most MAX_NOTE_CHARS; required for a resolution."""
+    note = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if is_required and not note:
+        raise InvalidInput("write a note: the consumer is told what was found and done")
+    if len(note) > MAX_NOTE_CHARS:
+        raise InvalidInput(f"a note is at most {MAX_NOTE_CHARS} characters")
+    if any(_is_control(char) for char in note):
+        raise InvalidInput("a note is plain text: no control characters")
+    return note
+
+
+def taken_up(current: Complaint, officer_id: str, at: datetime) -> tuple[Complaint, ComplaintEvent]:
+    """The officer takes the complaint up: in progress, assigned to them."""
+    after, event = moved(current, ComplaintStatus.IN_PROGRESS, officer_id, at)
+    return replace(after, assigned_to=officer_id), event
+
+
+def noted(
+    current: Complaint, officer_id: str, note: str, at: datetime
+) -> tuple[Complaint, ComplaintEvent]:
+    """A note on an unfinished complaint; its status stays."""
+    if current.status is ComplaintStatus.CLOSED:
+        raise InvalidTransition(f"complaint {current.number} is closed: no more notes")
+    text = require_note(note, is_required=True)
+    event = ComplaintEvent(
+        current.complaint_id, at, officer_id, current.status, current.status, text, EventKind.NOTE
+    )
+    return replace(current, updated_at=at), event
+
+
+def resolved(
+    current: Complaint, officer_id: str, note: str, at: datetime
+) -> tuple[Complaint, ComplaintEvent]:
+    return moved(
+        current, ComplaintStatus.RESOLVED, officer_id, at, require_note(note, is_required=True)
+    )
+
+
+def closed(
+    current: Complaint, officer_id: str, note: str, at: datetime
+) -> tuple[Complaint, ComplaintEvent]:
+    """Close a resolved complaint, or withdraw an unfinished one (a duplicate, withdrawn):
+    that needs a note, the consumer is told why."""
+    text = require_note(note, is_required=current.status is not ComplaintStatus.RESOLVED)
+    return moved(current, ComplaintStatus.CLOSED, officer_id, at, text)
+
+
+def reopen_by(current: Complaint) -> date | None:
+    """The last IST day the consumer may reopen a resolved complaint on."""
+    if current.status is not ComplaintStatus.RESOLVED or current.resolved_at is None:
+        return None
+    return ist_day(current.resolved_at) + timedelta(days=REOPEN_DAYS)
+
+
+def reopened(current: Complaint, note: str, at: datetime) -> tuple[Complaint, ComplaintEvent]:
+    """The consumer says a resolution did not fix it: in progress again, due anew."""
+    last_day = reopen_by(current)
+    if last_day is None:
+        raise InvalidTransition(f"complaint {current.number} is not resolved: nothing to reopen")
+    if at >= ist_midnight(last_day + timedelta(days=1)):
+        raise InvalidTransition(
+            f"complaint {current.number} could be reopened until {last_day:%d-%m-%Y}: "
+            "please make a new complaint"
+        )
+    text = require_note(note, is_required=False)
+    after = replace(
+        current,
+        status=ComplaintStatus.IN_PROGRESS,
+        updated_at=at,
+        due_on=sla_due_on(current.category, at),
+        resolved_at=None,
+    )
+    event = ComplaintEvent(
+        current.complaint_id,
+        at,
+        "consumer",
+        current.status,
+        ComplaintStatus.IN_PROGRESS,
+        text,
+        EventKind.REOPENED,
+    )
+    return after, event
+
+
+# -- escalation ---------------------------------------------------------------------------------
+
+ESCALATION_STEPS: Final = (0, 3)
+"""Days after a complaint becomes overdue at which it climbs each level: level 1 (the
+circle; admins) at once, level 2 (the DISCOM's management) 3 days later. Level 0 is the
+division's officers. A longer tuple adds levels."""
+
+LEVEL_NAMES: Final = ("division", "circle", "discom")
+
+
+def level_name(level: int) -> str:
+    return LEVEL_NAMES[level] if level < len(LEVEL_NAMES) else f"level {level}"
+
+
+def escalation_level_due(
+    due_on: date, at: datetime, steps: Sequence[int] = ESCALATION_STEPS
+) -> int:
+    """The level an unfinished complaint due on `due_on` should have reached at `at`."""
+    overdue_from = due_end(due_on)
+    return sum(1 for days in steps if at >= overdue_from + timedelta(days=days))
+
+
+def escalations_due(
+    current: Complaint, at: datetime, steps: Sequence[int] = ESCALATION_STEPS
+) -> list[int]:
+    """The levels the complaint climbs now (none unless it is open and overdue)."""
+    if not current.is_open:
+        return []
+    target = escalation_level_due(current.due_on, at, steps)
+    return list(range(current.escalation_level + 1, target + 1))
+
+
+def escalated(current: Complaint, level: int, at: datetime) -> tuple[Complaint, ComplaintEvent]:
+    event = ComplaintEvent(
+        current.complaint_id,
+        at,
+        "system",
+        current.status,
+        current.status,
+        f"overdue since {due_end(current.due_on).astimezone(IST):%d-%m-%Y}: "
+        f"escalated to the {level_name(level)}",
+        EventKind.ESCALATED,
+    )
+    return replace(current, escalation_level=level, updated_at=at), event
+
+
+# -- the check meter of a meter dispute ---------------------------------------------------------
+
+METER_DISPUTES: Final = frozenset({ComplaintCategory.HIGH_DEDUCTION, ComplaintCategory.METER_FAULT})
+CHECK_METER_WITHIN_DAYS: Final = 5
+
+
+def check_meter_day(
+    category: ComplaintCategory,
+    opened_at: datetime,
+    is_closed_day: Callable[[date], bool],
+    within_days: int = CHECK_METER_WITHIN_DAYS,
+) -> date | None:
+    """The visit day of a meter dispute's check meter: the first working day (not a Sunday
+    or holiday, as `is_closed_day` says) after the filing day, at most `within_days` on.
+    None for another category. Should every day of the window be closed (no calendar
+    shuts five days running), the last day of the window is taken: a promise kept late is
+    worse than a visit on a holiday."""
+    if category not in METER_DISPUTES:
+        return None
+    filed_on = ist_day(opened_at)
+    window = [filed_on + timedelta(days=n) for n in range(1, within_days + 1)]
+    return next((day for day in window if not is_closed_day(day)), window[-1])
+
+
+# -- similar households -------------------------------------------------------------------------
+
+LOAD_BANDS_W: Final = (2_000, 5_000, 10_000)
+"""Sanctioned-load band edges: up to 2 kW, 2-5 kW, 5-10 kW, above 10 kW."""
+
+
+def load_band(sanctioned_load_w: int) -> tuple[int, int | None]:
+    """(above, up to) of the band a sanctioned load falls in; up to None: no ceiling."""
+    floor = 0
+    for edge in LOAD_BANDS_W:
+        if sanctioned_load_w <= edge:
+            return floor, edge
+        floor = edge
+    return floor, None
+
+
+def median_wh(values: Sequence[int]) -> int | None:
+    """The median, the mean of the middle two rounded half up for an even count."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return round_half_up(ordered[middle - 1] + ordered[middle], 2)
+
+
+# -- the diagnosis: what the records say, found as the complaint opens --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStage:
+    stage: str
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFinding:
+    """A payment's timeline (services/payment_timeline.py) and where it waits, if it does."""
+
+    channel: str
+    reference: str
+    amount_paise: int | None
+    status: str
+    stages: tuple[PaymentStage, ...]
+    stuck_stage: str | None  # None: nothing more is to happen
+    waiting_for: str | None
+    stuck_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFinding:
+    command_id: str
+    action: str
+    status: str  # queued, sent, acknowledged, failed, expired
+    created_at: datetime
+    attempts: int
+    finished_at: datetime | None
+    detail: str
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in ("queued", "sent")
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyFinding:
+    state: str  # domain/supply.py's SupplyState value
+    balance_paise: int
+    state_since: datetime | None  # the last supply change; None: never changed
+    commands: tuple[CommandFinding, ...]  # newest first
+
+    @property
+    def pending_commands(self) -> tuple[CommandFinding, ...]:
+        return tuple(command for command in self.commands if command.is_pending)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDay:
+    day: date
+    used_wh: int | None  # None: no usage recorded that day
+    similar_median_wh: int | None  # None: no similar household recorded that day
+    similar_households: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlabLine:
+    code: str
+    label: str
+    label_hi: str
+    amount_paise: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedDay:
+    day: date
+    used_wh: int
+    total_paise: int
+    lines: tuple[SlabLine, ...]  # empty: the day could not be explained from the tariff
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFinding:
+    """The consumer's daily use beside the median of similar households (same tariff
+    category and sanctioned-load band in the same division, the consumer left out), and
+    the slab arithmetic of the last billed days."""
+
+    category: str
+    band_above_w: int
+    band_upto_w: int | None
+    days: tuple[UsageDay, ...]  # oldest first
+    explained: tuple[ExplainedDay, ...]  # oldest first
+
+    @property
+    def used_wh(self) -> int:
+        return sum(day.used_wh or 0 for day in self.days)
+
+    @property
+    def similar_wh(self) -> int:
+        """The sum of the daily medians over the days the consumer has use recorded."""
+        return sum(day.similar_median_wh or 0 for day in self.days if day.used_wh is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFinding:
+    kind: str  # mobile, email
+    old_value: str | None
+    new_value: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What the records said when the complaint opened, for the officer and the consumer."""
+
+    computed_at: datetime
+    payments: tuple[PaymentFinding, ...] = ()
+    supply: SupplyFinding | None = None
+    usage: UsageFinding | None = None
+    check_meter_on: date | None = None
+    contact_changes: tuple[ContactFinding, ...] = ()
+    notes: tuple[str, ...] = ()  # what was looked for and not found
+
+    def as_json(self) -> dict[str, object]:
+        """A JSON-ready dict (instants and days as ISO text); `diagnosis_of` reads it back."""
+        encoded = _encode(self)
+        assert isinstance(encoded, dict)
+        return encoded
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _encode(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+def diagnosis_of(data: Mapping[str, object]) -> Diagnosis:
+    """A stored diagnosis, read back; its shape is `Diagnosis.as_json`'s."""
+    decoded = _decode(Diagnosis, data)
+    assert isinstance(decoded, Diagnosis)
+    return decoded
+
+
+def _decode(kind: object, value: object) -> object:
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        real = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _decode(real[0], value)
+    if origin is tuple:
+        item = typing.get_args(kind)[0]
+        assert isinstance(value, list)
+        return tuple(_decode(item, element) for element in value)
+    if kind is datetime:
+        return datetime.fromisoformat(str(value))
+    if kind is date:
+        return date.fromisoformat(str(value))
+    if isinstance(kind, type) and hasattr(kind, "__dataclass_fields__"):
+        assert isinstance(value, Mapping)
+        hints = typing.get_type_hints(kind)
+        return kind(
+            **{
+                name: _decode(hints[name], value[name])
+                for name in kind.__dataclass_fields__
+                if name in value
+            }
+        )
+    return value

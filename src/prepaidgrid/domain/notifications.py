@@ -20,9 +20,20 @@ class Template(StrEnum):
     RECHARGE_REVERSED = "recharge_reversed"
     LOGIN_CODE = "login_code"  # the portal's one-time code: sent at any hour
     COMPLAINT_RECEIVED = "complaint_received"  # with the complaint's number and due day
+    # complaints (issue 7)
+    COMPLAINT_TAKEN_UP = "complaint_taken_up"  # an officer is working on it
+    COMPLAINT_UPDATED = "complaint_updated"  # an officer's note on it
+    COMPLAINT_RESOLVED = "complaint_resolved"  # with the resolution and the reopen deadline
+    COMPLAINT_CLOSED = "complaint_closed"
+    COMPLAINT_REOPENED = "complaint_reopened"  # by the consumer: not fixed after all
+    COMPLAINT_ESCALATED = "complaint_escalated"  # overdue: passed to a senior officer
+    CHECK_METER_SCHEDULED = "check_meter_scheduled"  # a meter dispute's check meter visit
     CONTACT_CODE = "contact_code"  # to a new mobile or e-mail address, before it is saved
     MOBILE_CHANGED = "mobile_changed"  # to the old mobile, once the new one is saved
     EMAIL_CHANGED = "email_changed"  # to the mobile, once a new e-mail address is saved
+    # alerts (issue 7)
+    LOW_BALANCE = "low_balance"  # once per recharge cycle, with days left and share of it
+    DAILY_SUMMARY = "daily_summary"  # yesterday's use and charge, for those who opted in
 
 
 TEXTS: Mapping[Template, Mapping[str, str]] = {
@@ -65,6 +76,45 @@ TEXTS: Mapping[Template, Mapping[str, str]] = {
         "hi": "खाता {account_id} के लिए आपकी शिकायत {number} दर्ज कर ली गई है। इसका समाधान "
         "{due_day} तक किया जाएगा। आप पोर्टल पर इसकी स्थिति देख सकते हैं।",
     },
+    # complaints (issue 7)
+    Template.COMPLAINT_TAKEN_UP: {
+        "en": "Your complaint {number} for account {account_id} is being worked on by our "
+        "staff. It will be resolved by {due_day}.",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} पर हमारे कर्मचारी काम कर रहे हैं। "
+        "इसका समाधान {due_day} तक किया जाएगा।",
+    },
+    Template.COMPLAINT_UPDATED: {
+        "en": "Update on your complaint {number} for account {account_id}: {note}",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} पर नई जानकारी: {note}",
+    },
+    Template.COMPLAINT_RESOLVED: {
+        "en": "Your complaint {number} for account {account_id} is resolved: {note}. If the "
+        "problem remains, reopen it on the portal by {reopen_by}.",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} का समाधान हो गया है: {note}। अगर "
+        "समस्या बनी रहे, तो {reopen_by} तक पोर्टल पर इसे फिर से खोलें।",
+    },
+    Template.COMPLAINT_CLOSED: {
+        "en": "Your complaint {number} for account {account_id} is closed.",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} बंद कर दी गई है।",
+    },
+    Template.COMPLAINT_REOPENED: {
+        "en": "Your complaint {number} for account {account_id} is reopened. It will be "
+        "resolved by {due_day}.",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} फिर से खोली गई है। इसका समाधान "
+        "{due_day} तक किया जाएगा।",
+    },
+    Template.COMPLAINT_ESCALATED: {
+        "en": "Your complaint {number} for account {account_id} was not resolved by "
+        "{due_day}. It has been passed to a senior officer.",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} का समाधान {due_day} तक नहीं हुआ। इसे "
+        "वरिष्ठ अधिकारी को भेजा गया है।",
+    },
+    Template.CHECK_METER_SCHEDULED: {
+        "en": "For your complaint {number} about account {account_id}, our staff will fit a "
+        "check meter beside your meter on {visit_day}. Please be at home that day.",
+        "hi": "खाता {account_id} की आपकी शिकायत {number} के लिए हमारे कर्मचारी {visit_day} को "
+        "आपके मीटर के साथ एक जाँच मीटर लगाएँगे। कृपया उस दिन घर पर रहें।",
+    },
     Template.CONTACT_CODE: {
         "en": "{code} is your code to confirm the new contact details of electricity account "
         "{account_id}, valid for {minutes} minutes. If you did not ask for it, ignore this "
@@ -85,6 +135,20 @@ TEXTS: Mapping[Template, Mapping[str, str]] = {
         "hi": "बिजली खाता {account_id} का ई-मेल पता {when} को बदल दिया गया है। अगर यह बदलाव "
         "आपने नहीं किया है, तो तुरंत हेल्पलाइन 1912 पर कॉल करें।",
     },
+    # alerts (issue 7)
+    Template.LOW_BALANCE: {
+        "en": "Low balance: account {account_id} has {balance} left, {share}% of your last "
+        "recharge of {recharge}. At your recent use that lasts about {days} days. Please "
+        "recharge in time.",
+        "hi": "कम बैलेंस: खाता {account_id} में {balance} बचे हैं, जो आपके पिछले {recharge} के "
+        "रिचार्ज का {share}% है। हाल की खपत पर यह लगभग {days} दिन चलेगा। कृपया समय पर रिचार्ज करें।",
+    },
+    Template.DAILY_SUMMARY: {
+        "en": "Account {account_id} on {day}: {units} units used, {charge} charged. Balance: "
+        "{balance}, about {days} days at your recent use.",
+        "hi": "खाता {account_id}, {day}: {units} यूनिट की खपत, {charge} की कटौती। बैलेंस: "
+        "{balance}, हाल की खपत पर लगभग {days} दिन।",
+    },
 }
 
 # The subject line of a template sent by e-mail (issue 7 delivers e-mail).
@@ -93,6 +157,9 @@ SUBJECTS: Mapping[Template, Mapping[str, str]] = {
         "en": "Your code to confirm your e-mail address",
         "hi": "आपके ई-मेल पते की पुष्टि का कोड",
     },
+    # alerts (issue 7)
+    Template.LOW_BALANCE: {"en": "Low electricity balance", "hi": "बिजली बैलेंस कम है"},
+    Template.DAILY_SUMMARY: {"en": "Your daily electricity use", "hi": "आपकी दैनिक बिजली खपत"},
 }
 
 

@@ -107,3 +107,22 @@ def format_rupees(amount_paise: int) -> str:
     sign = "-" if amount_paise < 0 else ""
     rupees, paise = divmod(abs(amount_paise), 100)
     return f"{sign}₹{group_indian(rupees)}.{paise:02d}"
+
+
+PAISE_PER_LAKH = 100 * 100_000
+PAISE_PER_CRORE = 100 * 10_000_000
+
+
+def format_rupees_lakh_crore(amount_paise: int) -> str:
+    """For people reading a report: 9,94,00,000 paise -> '₹9.94 lakh', 1,66,00,00,000 ->
+    '₹1.66 crore' (two decimals, half-up); under a lakh, exact: '₹99,999.50'."""
+    sign = "-" if amount_paise < 0 else ""
+    magnitude = abs(amount_paise)
+    if magnitude < PAISE_PER_LAKH:
+        return sign + format_rupees(magnitude)
+    lakh_hundredths = round_half_up(magnitude * 100, PAISE_PER_LAKH)
+    if lakh_hundredths < 100 * 100:  # under 100.00 lakh once rounded
+        whole, hundredths = divmod(lakh_hundredths, 100)
+        return f"{sign}₹{whole}.{hundredths:02d} lakh"
+    whole, hundredths = divmod(round_half_up(magnitude * 100, PAISE_PER_CRORE), 100)
+    return f"{sign}₹{group_indian(whole)}.{hundredths:02d} crore"

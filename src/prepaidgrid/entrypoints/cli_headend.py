@@ -20,7 +20,12 @@ from prepaidgrid.entrypoints.api.app import create_api
 from prepaidgrid.entrypoints.api.server import BackgroundServer, gateway_from_env
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
 from prepaidgrid.entrypoints.cli_options import DbOption, app_for, settings_for
-from prepaidgrid.entrypoints.scheduler import NightlyBilling, OrderPolling
+from prepaidgrid.entrypoints.scheduler import (
+    ComplaintEscalation,
+    NightlyBilling,
+    NotificationDispatch,
+    OrderPolling,
+)
 
 
 def port_is_free(port: int) -> bool:
@@ -87,7 +92,8 @@ def serve(
     db: DbOption = None,
 ) -> None:
     """Run the broker (embedded unless PREPAIDGRID_MQTT_URL names one), the head-end, the
-    REST API and the nightly billing run.
+    REST API, the nightly billing run and its alerts, SMS and e-mail delivery, and the
+    hourly escalation of overdue complaints.
 
     Meters connect to the broker printed at start-up. The embedded broker speaks MQTT 3.1.1
     without shared subscriptions, so it serves one head-end worker; a real broker gets an
@@ -102,6 +108,12 @@ def serve(
     gateway = gateway_from_env(app, settings)
     nightly = NightlyBilling(app).start() if billing else None
     polling = OrderPolling(app, gateway).start() if gateway is not None else None
+    escalation = ComplaintEscalation(app).start()
+    notify = None  # SMS and e-mail (docs/notifications.md)
+    if app.notifiers is not None:
+        notify = NotificationDispatch(
+            app, app.notifiers, settings.notify_poll_s, parallel=settings.notify_parallel
+        ).start()
     server = None
     if api_port:
         server = BackgroundServer(create_api(app, settings, gateway), port=api_port).start()
@@ -109,7 +121,7 @@ def serve(
     try:
         _serve(app, mqtt_url, broker_port, seconds)
     finally:
-        for part in (server, polling, nightly):
+        for part in (server, notify, escalation, polling, nightly):
             if part is not None:
                 part.stop()
 

@@ -1,29 +1,40 @@
 """The scheduler `serve` runs beside the head-end: the nightly billing run at 00:30 IST, and
-after a month's last day its true-up; and the polling of quiet gateway orders.
+after a month's last day its true-up, then the day's alerts; the polling of quiet gateway
+orders; and the notification dispatcher every few seconds.
 
 One thread wakes every `poll_seconds`; once it is past 00:30 IST and yesterday has not been
 run, it computes each due day's usage from meter data and bills it (catching up missed
 days one by one). A failure is logged and tried again at the next wake: the run is
-idempotent, so trying again never charges twice. With several `serve` processes, each
-would try; the run's keys keep that safe, and a leader lock (issue 8) will make it tidy.
+idempotent, so trying again never charges twice. The alerts only queue messages (the
+dispatcher, a thread of its own, sends them), so a failing SMS gateway can neither block nor
+fail billing; an alerts step that fails is logged and never undoes the run. With several
+`serve` processes, each would try; the run's keys keep that safe, and a leader lock (issue 8)
+will make it tidy.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Self
 
 from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
+from prepaidgrid.services.alerts import AlertRun, queue_alerts
 from prepaidgrid.services.billing_run import DayRun, is_nightly_due, run_nightly
+from prepaidgrid.services.complaint_desk import Escalation, escalate_overdue
 from prepaidgrid.services.gateway import poll_unsettled_orders
 from prepaidgrid.services.meter_usage import compute_daily_usage
-from prepaidgrid.services.ports import PaymentGateway
+from prepaidgrid.services.notify import DispatchRun, dispatch_notifications
+from prepaidgrid.services.ports import Notifiers, PaymentGateway
 from prepaidgrid.services.true_up import true_up_month
 
 log = logging.getLogger("prepaidgrid.scheduler")
+DISPATCH_BATCH = 50
+DISPATCH_PARALLEL = 8  # SMS in flight at once per dispatcher
 
 
 class Periodic:
@@ -57,6 +68,7 @@ class NightlyBilling(Periodic):
         self._app = app
         self.last_done: date | None = None
         self.runs: list[DayRun] = []
+        self.alerts: list[AlertRun] = []
 
     def _true_up(self, month: date) -> None:
         app = self._app
@@ -92,6 +104,23 @@ class NightlyBilling(Periodic):
                 run.skipped or "none",
             )
         self.last_done = now.astimezone(IST).date() - timedelta(days=1)
+        for run in runs:
+            self._queue_alerts(run.day)
+
+    def _queue_alerts(self, day: date) -> None:
+        app = self._app
+        try:
+            alerts = queue_alerts(day, app.notify_uow, app.clock, new_reader=app.notify_reader)
+        except Exception:  # billing is done and stays done: the alerts are only late
+            log.exception("queueing the alerts of %s failed", day)
+            return
+        self.alerts.append(alerts)
+        log.warning(
+            "alerts of %s: %d low-balance, %d daily summaries queued",
+            day,
+            alerts.low_balance,
+            alerts.summaries,
+        )
 
 
 class OrderPolling(Periodic):
@@ -112,3 +141,65 @@ class OrderPolling(Periodic):
             return
         if run.settled:
             log.warning("gateway polling settled %d of %d quiet orders", run.settled, run.asked)
+
+
+class NotificationDispatch(Periodic):
+    """Every `poll_seconds`, send the due SMS and e-mail (services/notify.py). A gateway
+    that fails only delays its own messages: they are retried with backoff and the health
+    page shows it."""
+
+    def __init__(
+        self,
+        app: App,
+        notifiers: Notifiers,
+        poll_seconds: float = 5.0,
+        jitter: Callable[[], float] = random.random,
+        parallel: int = DISPATCH_PARALLEL,
+    ) -> None:
+        super().__init__("notification-dispatch", poll_seconds)
+        self._app, self._notifiers, self._jitter = app, notifiers, jitter
+        self._parallel = parallel
+        self.last: DispatchRun | None = None
+
+    def tick(self) -> None:
+        try:
+            while True:  # a backlog drains at once, one batch at a time
+                run = dispatch_notifications(
+                    self._app.notify_uow,
+                    self._app.clock,
+                    self._notifiers,
+                    self._jitter,
+                    batch=DISPATCH_BATCH,
+                    parallel=self._parallel,
+                )
+                self.last = run
+                if run.by_status:
+                    log.info("notifications: %s", run.as_dict())
+                if run.claimed < DISPATCH_BATCH or self._stopping():
+                    return
+        except Exception:  # the database may be down: next time
+            log.exception("dispatching notifications failed; it will be tried again")
+
+    def _stopping(self) -> bool:
+        return self._stop.is_set()
+
+
+class ComplaintEscalation(Periodic):
+    """Every `poll_seconds` (hourly by default), escalate the complaints whose due day has
+    ended (services/complaint_desk.py): once per level, however often it runs or however
+    many `serve` processes run it; the consumer's SMS waits for the end of quiet hours."""
+
+    def __init__(self, app: App, poll_seconds: float = 3600.0) -> None:
+        super().__init__("complaint-escalation", poll_seconds)
+        self._app = app
+        self.done: list[Escalation] = []
+
+    def tick(self) -> None:
+        try:
+            done = escalate_overdue(self._app.uow, self._app.clock)
+        except Exception:  # the database may be down: next time
+            log.exception("escalating overdue complaints failed; it will be tried again")
+            return
+        self.done += done
+        if done:
+            log.warning("escalated %d overdue complaint(s)", len(done))

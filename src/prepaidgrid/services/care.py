@@ -10,8 +10,8 @@ codes' own, from domain/access.py.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -36,33 +36,30 @@ from prepaidgrid.domain.access import (
 from prepaidgrid.domain.complaints import (
     Complaint,
     ComplaintEvent,
+    Diagnosis,
     NewComplaint,
     complaint,
     complaint_id_of,
     opened,
 )
-from prepaidgrid.domain.errors import InvalidInput, UnknownAccount
+from prepaidgrid.domain.errors import DomainError, InvalidInput, UnknownAccount
 from prepaidgrid.domain.notifications import (
     AlertPreferences,
     ContactKind,
-    Message,
     Template,
     require_email,
 )
 from prepaidgrid.domain.units import IST
-from prepaidgrid.services.ports import Clock, OutboxMessage, UnitOfWork
+from prepaidgrid.services.complaint_desk import (
+    AccountContact,
+    ComplaintStore,
+    check_meter_message,
+    diagnose,
+    outgoing,
+)
+from prepaidgrid.services.ports import Clock, PolicyBook, TariffBook, UnitOfWork
 
 MAX_CLIENT_KEY_CHARS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class AccountContact:
-    """How an account's consumer is reached."""
-
-    account_id: str
-    mobile: str
-    email: str | None
-    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +95,9 @@ class ComplaintBook(Protocol):
         """The account's complaints, newest first."""
         ...
 
-    def add_complaint_event(self, event: ComplaintEvent) -> None: ...
+    def add_complaint_event(self, event: ComplaintEvent) -> int:
+        """Append the event; its id."""
+        ...
 
     def complaint_events(self, complaint_id: int) -> list[ComplaintEvent]:
         """The complaint's history, oldest first."""
@@ -146,7 +145,7 @@ class ContactBook(Protocol):
         ...
 
 
-class CareStore(ComplaintBook, AlertSettings, ContactBook, Protocol):
+class CareStore(ComplaintBook, AlertSettings, ContactBook, ComplaintStore, Protocol):
     pass
 
 
@@ -170,36 +169,7 @@ def contact_details(account_id: str, mobile: str, uow: CareUnitOfWork) -> Accoun
         return _owned(uow, account_id, mobile)
 
 
-def _outgoing(
-    contact: AccountContact,
-    template: Template,
-    params: Mapping[str, str],
-    at: datetime,
-    key: str,
-    *,
-    mobile: str | None = None,
-    email: str | None = None,
-) -> OutboxMessage:
-    """A message in the account's language: an SMS to its mobile (or to `mobile`), or an
-    e-mail to `email` (issue 7 delivers those)."""
-    message = Message(template, contact.language, params)
-    if email is None:
-        kind, to = "sms", {"mobile": mobile or contact.mobile}
-    else:
-        kind, to = "email", {"to": email, "subject": message.subject()}
-    return OutboxMessage(
-        dedupe_key=f"{kind}:{key}",
-        kind=kind,
-        account_id=contact.account_id,
-        payload={
-            "template": template.value,
-            "language": contact.language,
-            **to,
-            "params": dict(params),
-            "text": message.render(),
-        },
-        created_at=at,
-    )
+_outgoing = outgoing  # the one builder of consumer messages (complaint_desk.py)
 
 
 # -- complaints ---------------------------------------------------------------------------------
@@ -225,8 +195,15 @@ def new_client_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def file_complaint(cmd: FileComplaint, uow: CareUnitOfWork, clock: Clock) -> ComplaintFiled:
-    """File a complaint, acknowledged by SMS with its number and due day."""
+def file_complaint(
+    cmd: FileComplaint,
+    uow: CareUnitOfWork,
+    clock: Clock,
+    tariffs: TariffBook,
+    policies: PolicyBook,
+) -> ComplaintFiled:
+    """File a complaint with its diagnosis, acknowledged by SMS with its number and due
+    day; a meter dispute's check meter visit is scheduled and told too."""
     at = clock.now()
     new = complaint(cmd.account_id, cmd.category, cmd.description, cmd.payment_reference, at)
     key = cmd.client_key.strip()
@@ -245,6 +222,14 @@ def file_complaint(cmd: FileComplaint, uow: CareUnitOfWork, clock: Clock) -> Com
         }
         template = Template.COMPLAINT_RECEIVED
         uow.outbox.add(_outgoing(contact, template, params, at, f"complaint:{filed.number}"))
+        try:
+            diagnosis = diagnose(filed, uow.care.facts, tariffs, policies, at)
+        except DomainError as error:  # a complaint is filed even when its records puzzle us
+            diagnosis = Diagnosis(computed_at=at, notes=(f"no diagnosis: {error}",))
+        uow.care.set_diagnosis(filed.complaint_id, diagnosis)
+        if diagnosis.check_meter_on is not None:
+            uow.outbox.add(check_meter_message(contact, filed, diagnosis.check_meter_on, at))
+            filed = replace(filed, check_meter_on=diagnosis.check_meter_on)
         uow.commit()
     return ComplaintFiled(filed, is_new=True)
 
@@ -262,6 +247,7 @@ def complaints_of(
 class ComplaintDetail:
     complaint: Complaint
     events: list[ComplaintEvent]
+    diagnosis: Diagnosis | None = None
 
 
 def complaint_of(account_id: str, mobile: str, number: str, uow: CareUnitOfWork) -> ComplaintDetail:
@@ -273,7 +259,8 @@ def complaint_of(account_id: str, mobile: str, number: str, uow: CareUnitOfWork)
         found = None if complaint_id is None else uow.care.complaint(account_id, complaint_id)
         if found is None:
             raise UnknownAccount(f"account {account_id} has no complaint {number}")
-        return ComplaintDetail(found, uow.care.complaint_events(found.complaint_id))
+        events = uow.care.complaint_events(found.complaint_id)
+        return ComplaintDetail(found, events, uow.care.diagnosis(found.complaint_id))
 
 
 # -- alert preferences --------------------------------------------------------------------------

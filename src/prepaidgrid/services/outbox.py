@@ -1,4 +1,8 @@
-"""Deliver what the outbox holds: at-least-once, each message marked sent in its own commit."""
+"""Deliver what the outbox holds: at-least-once, each message marked sent in its own commit.
+
+A naive sender for the simulator and the demos (and relay commands in tests). Consumers' SMS
+and e-mail in `serve` go through services/notify.py: quiet hours, retries with backoff,
+delivery status and the portal inbox (docs/notifications.md)."""
 
 from __future__ import annotations
 

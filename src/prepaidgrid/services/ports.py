@@ -551,3 +551,61 @@ class PaymentGateway(Protocol):
     def status(self, order_id: str) -> GatewayStatus | None:
         """The order's state at the gateway; None if the gateway has no news of it yet."""
         ...
+
+
+# -- notification delivery (issue 7) ------------------------------------------------------------
+
+
+class NotifierError(Exception):
+    """A message was not handed over.
+
+    NotifierError
+     +-- SendRefused   the gateway refused it (4xx, a bad address): never tried again
+     +-- SendFailed    down, busy or timed out (5xx, network): tried again later
+    """
+
+
+class SendRefused(NotifierError):
+    pass
+
+
+class SendFailed(NotifierError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Sms:
+    mobile: str
+    text: str
+    template: str  # picks the DLT template id
+    language: str
+    idempotency_key: str  # the outbox key: a gateway that dedupes by it sends once
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    language: str
+    idempotency_key: str  # becomes the Message-ID: a receiver can drop a resend
+
+
+class SmsGateway(Protocol):
+    def send_sms(self, sms: Sms) -> str:
+        """Hand the SMS over; the provider's message id. Raises SendRefused or SendFailed."""
+        ...
+
+
+class Mailer(Protocol):
+    def send_email(self, email: Email) -> str:
+        """Hand the e-mail over; its message id. Raises SendRefused or SendFailed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Notifiers:
+    """The channels messages leave by; no mailer: e-mail is not configured."""
+
+    sms: SmsGateway
+    mailer: Mailer | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection as SqlConnection
-from sqlalchemy import RowMapping, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -16,13 +17,16 @@ from prepaidgrid.adapters.db.access_repository import (
     newest_code_row,
     record_wrong_try,
 )
+from prepaidgrid.adapters.db.complaint_read_model import SqlComplaintFacts, complaint_of_row
 from prepaidgrid.adapters.db.tables import (
     accounts,
     alert_preferences,
+    complaint_escalations,
     complaint_events,
     complaints,
     contact_changes,
     contact_codes,
+    org_units,
     web_sessions,
 )
 from prepaidgrid.domain.access import (
@@ -32,19 +36,28 @@ from prepaidgrid.domain.access import (
     SessionKind,
 )
 from prepaidgrid.domain.complaints import (
+    OPEN_STATUSES,
     Complaint,
-    ComplaintCategory,
     ComplaintEvent,
     ComplaintStatus,
+    Diagnosis,
+    EventKind,
     NewComplaint,
+    diagnosis_of,
 )
 from prepaidgrid.domain.notifications import AlertPreferences, ContactKind
-from prepaidgrid.services.care import AccountContact, ContactChange, ContactCode
+from prepaidgrid.services.care import ContactChange, ContactCode
+from prepaidgrid.services.complaint_desk import AccountContact
 
 
 class SqlCare:
     def __init__(self, connection: SqlConnection) -> None:
         self._db = connection
+        self._facts = SqlComplaintFacts(connection)
+
+    @property
+    def facts(self) -> SqlComplaintFacts:
+        return self._facts
 
     # -- complaints --
 
@@ -96,7 +109,7 @@ class SqlCare:
             .mappings()
             .first()
         )
-        return None if row is None else _complaint(row)
+        return None if row is None else complaint_of_row(row)
 
     def complaint(self, account_id: str, complaint_id: int) -> Complaint | None:
         c = complaints.c
@@ -107,7 +120,7 @@ class SqlCare:
             .mappings()
             .first()
         )
-        return None if row is None else _complaint(row)
+        return None if row is None else complaint_of_row(row)
 
     def complaints_of(self, account_id: str, limit: int) -> list[Complaint]:
         c = complaints.c
@@ -117,19 +130,23 @@ class SqlCare:
             .order_by(c.opened_at.desc(), c.id.desc())
             .limit(limit)
         ).mappings()
-        return [_complaint(row) for row in rows]
+        return [complaint_of_row(row) for row in rows]
 
-    def add_complaint_event(self, event: ComplaintEvent) -> None:
-        self._db.execute(
-            insert(complaint_events).values(
+    def add_complaint_event(self, event: ComplaintEvent) -> int:
+        statement = (
+            insert(complaint_events)
+            .values(
                 complaint_id=event.complaint_id,
                 at=event.at,
                 actor=event.actor,
                 from_status=event.from_status.value if event.from_status else None,
                 to_status=event.to_status.value,
                 note=event.note,
+                kind=event.kind.value,
             )
+            .returning(complaint_events.c.id)
         )
+        return int(self._db.execute(statement).scalar_one())
 
     def complaint_events(self, complaint_id: int) -> list[ComplaintEvent]:
         c = complaint_events.c
@@ -144,9 +161,81 @@ class SqlCare:
                 ComplaintStatus(row["from_status"]) if row["from_status"] else None,
                 ComplaintStatus(row["to_status"]),
                 row["note"],
+                EventKind(row["kind"]),
             )
             for row in rows
         ]
+
+    # -- the officers' side (issue 7) --
+
+    def complaint_by_id(self, complaint_id: int, *, lock: bool = False) -> Complaint | None:
+        query = select(complaints).where(complaints.c.id == complaint_id)
+        row = self._db.execute(query.with_for_update() if lock else query).mappings().first()
+        return None if row is None else complaint_of_row(row)
+
+    def save_complaint(self, after: Complaint) -> None:
+        self._db.execute(
+            update(complaints)
+            .where(complaints.c.id == after.complaint_id)
+            .values(
+                status=after.status.value,
+                updated_at=after.updated_at,
+                resolution=after.resolution,
+                escalation_level=after.escalation_level,
+                assigned_to=after.assigned_to,
+                due_on=after.due_on,
+                resolved_at=after.resolved_at,
+            )
+        )
+
+    def set_diagnosis(self, complaint_id: int, diagnosis: Diagnosis) -> None:
+        self._db.execute(
+            update(complaints)
+            .where(complaints.c.id == complaint_id)
+            .values(diagnosis=diagnosis.as_json(), check_meter_on=diagnosis.check_meter_on)
+        )
+
+    def diagnosis(self, complaint_id: int) -> Diagnosis | None:
+        stored = self._db.execute(
+            select(complaints.c.diagnosis).where(complaints.c.id == complaint_id)
+        ).scalar()
+        return None if stored is None else diagnosis_of(stored)
+
+    def division_of(self, account_id: str) -> str | None:
+        code = self._db.execute(
+            select(org_units.c.parent_code)
+            .select_from(accounts.join(org_units, org_units.c.code == accounts.c.subdivision_code))
+            .where(accounts.c.account_id == account_id)
+        ).scalar()
+        return None if code is None else str(code)
+
+    def add_escalation(self, complaint_id: int, level: int, at: datetime) -> bool:
+        dialect = sqlite if self._db.dialect.name == "sqlite" else postgresql
+        statement = (
+            dialect.insert(complaint_escalations)
+            .values(complaint_id=complaint_id, level=level, escalated_at=at)
+            .on_conflict_do_nothing()
+        )
+        return bool(self._db.execute(statement).rowcount)
+
+    def escalations_pending(self, day: date, steps: Sequence[int], limit: int) -> list[Complaint]:
+        c = complaints.c
+        # Level L climbs once the IST day is past due_on + steps[L] (domain/complaints.py
+        # escalation_level_due): complaints at their last level, or not late enough for the
+        # next one, are never read, so they cannot crowd out the ones that are.
+        next_level_due = [
+            and_(c.escalation_level == level, c.due_on < day - timedelta(days=days))
+            for level, days in enumerate(steps)
+        ]
+        if not next_level_due:
+            return []
+        rows = self._db.execute(
+            select(complaints)
+            .where(c.status.in_([s.value for s in OPEN_STATUSES]), or_(*next_level_due))
+            .order_by(c.due_on, c.id)
+            .limit(limit)
+        ).mappings()
+        return [complaint_of_row(row) for row in rows]
 
     # -- alert preferences --
 
@@ -277,21 +366,6 @@ class SqlCare:
             )
             .values(subject=to_mobile)
         )
-
-
-def _complaint(row: RowMapping) -> Complaint:
-    return Complaint(
-        row["id"],
-        row["account_id"],
-        ComplaintCategory(row["category"]),
-        row["description"],
-        row["payment_reference"],
-        ComplaintStatus(row["status"]),
-        row["opened_at"],
-        row["due_on"],
-        row["updated_at"],
-        row["resolution"],
-    )
 
 
 def _minute(at: time) -> int:

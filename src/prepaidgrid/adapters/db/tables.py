@@ -561,6 +561,13 @@ complaints = Table(
     Column("due_on", Date, nullable=False),  # the IST day by whose end it is due
     Column("updated_at", Instant, nullable=False),
     Column("resolution", Text, nullable=False, server_default=""),
+    # issue 7: what the records said as it opened (domain/complaints.py Diagnosis.as_json),
+    # how far it has been escalated, who took it up, a meter dispute's check meter day.
+    Column("diagnosis", JSON, nullable=True),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("assigned_to", String(40), ForeignKey("officers.officer_id"), nullable=True),
+    Column("check_meter_on", Date, nullable=True),
+    Column("resolved_at", Instant, nullable=True),
     UniqueConstraint("account_id", "client_key", name="uq_complaints_account_client_key"),
     CheckConstraint(
         "category IN ('recharge_not_credited', 'not_reconnected', 'high_deduction', "
@@ -569,6 +576,7 @@ complaints = Table(
     ),
     CheckConstraint("status IN ('open', 'in_progress', 'resolved', 'closed')", name="status"),
     CheckConstraint("length(description) BETWEEN 1 AND 2000", name="description_length"),
+    CheckConstraint("escalation_level >= 0", name="escalation_level"),
 )
 Index("ix_complaints_account_opened", complaints.c.account_id, complaints.c.opened_at)
 Index("ix_complaints_status_due", complaints.c.status, complaints.c.due_on)  # overdue ones
@@ -584,8 +592,20 @@ complaint_events = Table(
     Column("from_status", String(12), nullable=True),
     Column("to_status", String(12), nullable=False),
     Column("note", Text, nullable=False, server_default=""),
+    Column("kind", String(10), nullable=False, server_default="moved"),  # issue 7
+    CheckConstraint("kind IN ('opened', 'moved', 'note', 'reopened', 'escalated')", name="kind"),
 )
 Index("ix_complaint_events_complaint_at", complaint_events.c.complaint_id, complaint_events.c.at)
+
+complaint_escalations = Table(
+    "complaint_escalations",
+    metadata,
+    # Each level an overdue complaint climbed, once: the key makes the sweep idempotent.
+    Column("complaint_id", BigId, ForeignKey("complaints.id"), primary_key=True),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("escalated_at", Instant, nullable=False),
+    CheckConstraint("level > 0", name="level_positive"),
+)
 
 alert_preferences = Table(
     "alert_preferences",
@@ -650,3 +670,67 @@ contact_changes = Table(
     CheckConstraint("kind IN ('mobile', 'email')", name="kind"),
 )
 Index("ix_contact_changes_account_at", contact_changes.c.account_id, contact_changes.c.changed_at)
+
+# -- notification delivery (issue 7) ------------------------------------------------------------
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # Where the delivery of one SMS or e-mail of the outbox stands (services/notify.py):
+    # pending (due at next_attempt_at), deferred (quiet hours), sent, failed (permanently),
+    # skipped (the consumer switched that channel off).
+    Column("outbox_id", BigId, ForeignKey("outbox.id"), primary_key=True),
+    Column("channel", String(10), nullable=False),
+    Column("account_id", String(40), nullable=True),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Instant, nullable=False),
+    Column("last_attempt_at", Instant, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("delivered_at", Instant, nullable=True),
+    Column("provider_message_id", String(100), nullable=True),
+    CheckConstraint(
+        "status IN ('pending', 'deferred', 'sent', 'failed', 'skipped')", name="status"
+    ),
+    CheckConstraint("channel IN ('sms', 'email')", name="channel"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+)
+Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
+
+notification_attempts = Table(
+    "notification_attempts",
+    metadata,
+    # Every try to hand a message to its gateway, kept for officers and the health page.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigId, ForeignKey("outbox.id"), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    CheckConstraint("outcome IN ('sent', 'retry', 'refused')", name="outcome"),
+)
+Index(
+    "ix_notification_attempts_channel_at",
+    notification_attempts.c.channel,
+    notification_attempts.c.at,
+)
+Index("ix_notification_attempts_outbox", notification_attempts.c.outbox_id)
+
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    # What the consumer was told, readable on the portal: one entry per message, whether it
+    # went by SMS, e-mail or both (source_key: the outbox key without its channel).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.account_id"), nullable=False),
+    Column("source_key", String(200), nullable=False, unique=True),
+    Column("template", String(40), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Instant, nullable=False),
+)
+Index(
+    "ix_inbox_messages_account_created",
+    inbox_messages.c.account_id,
+    inbox_messages.c.created_at,
+)

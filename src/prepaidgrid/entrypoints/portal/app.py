@@ -10,7 +10,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from prepaidgrid.entrypoints.api.deps import api
-from prepaidgrid.entrypoints.portal import care, consumer, gateway_page, login, officer
+from prepaidgrid.entrypoints.portal import (
+    care,
+    consumer,
+    gateway_page,
+    inbox,
+    login,
+    officer,
+    officer_complaints,
+    reports,
+)
 from prepaidgrid.entrypoints.portal.web import HERE, CsrfRefused, page
 
 
@@ -28,8 +37,11 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(consumer.router)
     app.include_router(care.router)
+    app.include_router(inbox.router)
     app.include_router(gateway_page.router)
     app.include_router(officer.router)
+    app.include_router(officer_complaints.router)
+    app.include_router(reports.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> Response:

@@ -24,11 +24,12 @@ from prepaidgrid.domain.complaints import (
     MAX_DESCRIPTION_CHARS,
     ComplaintCategory,
     InvalidComplaint,
+    reopen_by,
     require_category,
     require_description,
     require_payment_reference,
 )
-from prepaidgrid.domain.errors import InvalidInput, NotFound
+from prepaidgrid.domain.errors import InvalidInput, InvalidTransition, NotFound
 from prepaidgrid.domain.notifications import (
     MAX_LOW_BALANCE_PAISE,
     AlertPreferences,
@@ -53,6 +54,7 @@ from prepaidgrid.services.care import (
     save_alert_preferences,
     verify_contact_code,
 )
+from prepaidgrid.services.complaint_desk import ReopenComplaint, reopen_complaint
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::00)?")
@@ -140,6 +142,8 @@ def post_complaint(current: PageDep, form: Form, account_id: str) -> Response:
             ),
             app.new_uow(),
             app.clock,
+            app.tariffs,
+            app.policies,
         )
     except NotFound:
         return _not_found(current)
@@ -171,6 +175,19 @@ def _complaint_errors(current: Page, values: dict[str, str]) -> dict[str, str]:
 def complaint_page(current: PageDep, account_id: str, number: str, filed: int = 0) -> Response:
     if (mobile := _mobile(current)) is None:
         return _away(current)
+    return _complaint_page(current, account_id, mobile, number, is_just_filed=bool(filed))
+
+
+def _complaint_page(
+    current: Page,
+    account_id: str,
+    mobile: str,
+    number: str,
+    status: int = 200,
+    *,
+    is_just_filed: bool = False,
+    error: str | None = None,
+) -> Response:
     app = current.context.app
     try:
         detail = complaint_of(account_id, mobile, number, app.new_reader())
@@ -178,13 +195,33 @@ def complaint_page(current: PageDep, account_id: str, number: str, filed: int = 
         return _not_found(current)
     return current.render(
         "care_complaint.html",
+        status,
         account_id=account_id,
         c=detail.complaint,
         events=detail.events,
-        is_just_filed=bool(filed),
+        reopen_until=reopen_by(detail.complaint),
+        is_just_filed=is_just_filed,
+        error=error,
         now=app.clock.now(),
         ist=IST,
     )
+
+
+@router.post("/accounts/{account_id}/complaints/{number}/reopen", response_class=HTMLResponse)
+def reopen(current: PageDep, form: Form, account_id: str, number: str) -> Response:
+    """The consumer says the resolution did not fix it (within 7 days of it)."""
+    if (mobile := _mobile(current)) is None:
+        return _away(current)
+    app = current.context.app
+    cmd = ReopenComplaint(account_id, mobile, number, _text(form, "note"))
+    try:
+        reopen_complaint(cmd, app.new_uow(), app.clock)
+    except NotFound:
+        return _not_found(current)
+    except (InvalidInput, InvalidTransition):
+        message = current.t("complaints.reopen_refused")
+        return _complaint_page(current, account_id, mobile, number, 409, error=message)
+    return current.redirect(f"/portal/accounts/{account_id}/complaints/{number}")
 
 
 # -- alert preferences --------------------------------------------------------------------------

@@ -5,7 +5,11 @@ it has not. The health page lists them; every officer page shows a banner while 
     head-end      a meter message within the last 30 minutes
     billing run   yesterday (IST) billed
     gateway       no app/website order left waiting on the gateway for over 15 minutes
-    outbox        nothing waiting to be sent for over 15 minutes (SMS, relay commands)
+    outbox        nothing waiting to be sent for over 15 minutes (relay commands, and SMS
+                  or e-mail the dispatcher has not taken on)
+    SMS gateway   its last 3 attempts did not all fail, and no SMS is over 15 minutes
+                  past its due time (a message deferred for quiet hours is due at their end)
+    e-mail        the same, once any e-mail has been tried
     safe mode     off
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from prepaidgrid.adapters.db.health_read_model import HealthFacts
+from prepaidgrid.adapters.db.health_read_model import RECENT_ATTEMPTS, ChannelFacts, HealthFacts
 from prepaidgrid.domain.units import IST
 
 HEAD_END_LAG_LIMIT = timedelta(minutes=30)
@@ -59,6 +63,11 @@ def health_checks(facts: HealthFacts, now: datetime) -> list[Check]:
             _ago(facts.oldest_waiting_at, now, "oldest message waiting"),
             facts.oldest_waiting_at,
         ),
+        *(
+            _channel_check(name, facts.channels[channel], now)
+            for channel, name in (("sms", "SMS gateway"), ("email", "e-mail"))
+            if channel in facts.channels
+        ),
         Check(
             "safe mode",
             facts.safe_mode_since is None,
@@ -66,6 +75,28 @@ def health_checks(facts: HealthFacts, now: datetime) -> list[Check]:
             facts.safe_mode_since,
         ),
     ]
+
+
+def _channel_check(name: str, channel: ChannelFacts, now: datetime) -> Check:
+    recent = channel.recent_outcomes
+    if len(recent) == RECENT_ATTEMPTS and "sent" not in recent:
+        since = channel.failing_since
+        return Check(
+            name,
+            False,
+            f"the last {len(recent)} attempts failed{_since(since)}: {channel.last_error}",
+            since,
+        )
+    due = channel.oldest_due_at
+    if due is not None and now - due > WAITING_LIMIT:
+        return Check(name, False, _ago(due, now, "a message due"), due)
+    return Check(name, True, f"last attempt: {recent[0] if recent else 'none'}")
+
+
+def _since(at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return f" since {at.astimezone(IST).strftime('%d-%m-%Y %H:%M')} IST"
 
 
 def _fresh(oldest: datetime | None, now: datetime) -> bool:

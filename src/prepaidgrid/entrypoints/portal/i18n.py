@@ -7,7 +7,9 @@ from types import MappingProxyType
 from typing import Final, Protocol
 
 from prepaidgrid.entrypoints.portal.messages_care import CARE_MESSAGES
+from prepaidgrid.entrypoints.portal.messages_inbox import INBOX_MESSAGES
 from prepaidgrid.entrypoints.portal.messages_officer import OFFICER_MESSAGES
+from prepaidgrid.entrypoints.portal.messages_reports import REPORT_MESSAGES
 
 LANGUAGES: Final = ("en", "hi")
 
@@ -197,6 +199,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "health.title": ("System health", "सिस्टम की स्थिति"),
     "health.all_ok": ("Everything is working.", "सभी सिस्टम ठीक चल रहे हैं।"),
     "health.down": ("{what} is down since {since}", "{what} {since} से बंद है"),
+    "health.failing": ("{what} is failing: {detail}", "{what} में समस्या: {detail}"),
     "health.safe_mode": (
         "Safe mode: no supply is cut until this is fixed.",
         "सुरक्षित मोड: यह ठीक होने तक किसी की बिजली नहीं काटी जाएगी।",
@@ -226,7 +229,7 @@ def _merged(*catalogues: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, 
 
 
 MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
-    _merged(_CATALOGUE, CARE_MESSAGES, OFFICER_MESSAGES)
+    _merged(_CATALOGUE, CARE_MESSAGES, INBOX_MESSAGES, OFFICER_MESSAGES, REPORT_MESSAGES)
 )
 
 

@@ -72,6 +72,35 @@ CARE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "complaints.resolution": ("What was done", "क्या कार्रवाई की गई"),
     "complaints.history": ("History", "अब तक क्या हुआ"),
     "complaints.event_opened": ("Registered", "दर्ज की गई"),
+    # issue 7: what the officers did, told on the consumer's complaint page
+    "complaints.event.opened": ("Registered", "दर्ज की गई"),
+    "complaints.event.moved": ("Status: {status}", "स्थिति: {status}"),
+    "complaints.event.note": ("Note from our staff", "हमारे कर्मचारियों की टिप्पणी"),
+    "complaints.event.reopened": ("Reopened", "फिर से खोली गई"),
+    "complaints.event.escalated": (
+        "Passed to a senior officer",
+        "वरिष्ठ अधिकारी को भेजी गई",
+    ),
+    "complaints.check_meter": ("Check meter visit", "जाँच मीटर लगाने की तारीख"),
+    "complaints.check_meter_hint": (
+        "our staff will fit a check meter beside yours; please be at home",
+        "हमारे कर्मचारी आपके मीटर के साथ जाँच मीटर लगाएँगे; कृपया घर पर रहें",
+    ),
+    "complaints.escalated": ("Escalated", "ऊपर भेजी गई"),
+    "complaints.escalated_hint": (
+        "Not resolved in time: a senior officer is looking into it.",
+        "समय पर समाधान नहीं हुआ: वरिष्ठ अधिकारी इसे देख रहे हैं।",
+    ),
+    "complaints.reopen": ("Not fixed: reopen", "समस्या बनी है: फिर से खोलें"),
+    "complaints.reopen_note": ("What is still wrong? (optional)", "क्या अब भी गलत है? (वैकल्पिक)"),
+    "complaints.reopen_hint": (
+        "If the problem remains, you can reopen this complaint until {day}.",
+        "अगर समस्या बनी है, तो आप {day} तक यह शिकायत फिर से खोल सकते हैं।",
+    ),
+    "complaints.reopen_refused": (
+        "This complaint can no longer be reopened. Please make a new complaint.",
+        "यह शिकायत अब फिर से नहीं खोली जा सकती। कृपया नई शिकायत दर्ज करें।",
+    ),
     "complaints.by_you": ("You", "आप"),
     "complaints.by_staff": ("Our staff", "हमारे कर्मचारी"),
     "complaints.all": ("All complaints", "सभी शिकायतें"),

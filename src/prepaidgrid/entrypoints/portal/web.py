@@ -15,7 +15,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,7 +37,7 @@ from prepaidgrid.domain.access import (
 from prepaidgrid.domain.errors import DomainError
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.api.deps import Api, api
-from prepaidgrid.entrypoints.portal.health import health_checks
+from prepaidgrid.entrypoints.portal.health import Check, health_checks
 from prepaidgrid.entrypoints.portal.i18n import LANGUAGES, Translate, negotiate_language, translator
 from prepaidgrid.services.access import Visitor, visitor_of
 
@@ -119,16 +118,18 @@ class Page:
         if self.officer is not None:
             checks = health_checks(health_facts(app.engine), app.clock.now())
             down = [c for c in checks if not c.is_ok]
-            return "; ".join(self._down(c.name, c.since) for c in down) or None
+            return "; ".join(self._down(c) for c in down) or None
         with app.new_reader() as uow:
             is_safe_mode = uow.platform.is_safe_mode()
         return self.t("health.safe_mode") if is_safe_mode else None
 
-    def _down(self, what: str, since: datetime | None) -> str:
-        if what == "safe mode":
+    def _down(self, check: Check) -> str:
+        if check.name == "safe mode":
             return self.t("health.safe_mode")
-        when = since.astimezone(IST).strftime("%d-%m-%Y %H:%M") if since else "?"
-        return self.t("health.down", what=what, since=when)
+        if check.since is None:  # e.g. no meter has reported yet: say what is known
+            return self.t("health.failing", what=check.name, detail=check.detail)
+        when = check.since.astimezone(IST).strftime("%d-%m-%Y %H:%M")
+        return self.t("health.down", what=check.name, since=when)
 
     def redirect(self, url: str) -> RedirectResponse:
         response = RedirectResponse(url, status_code=303)
@@ -154,8 +155,10 @@ class Page:
             links = [
                 ("/portal/officer/", t("nav.dashboard")),
                 ("/portal/officer/search", t("nav.search")),
+                ("/portal/officer/complaints/", t("nav.complaints")),
                 ("/portal/officer/commands", t("nav.commands")),
                 ("/portal/officer/health", t("nav.health")),
+                ("/portal/officer/reports/", t("nav.reports")),
             ]
             if self.officer.may(Permission.READ_AUDIT):
                 links.append(("/portal/officer/audit", t("nav.audit")))
