@@ -23,12 +23,8 @@ from prepaidgrid.bootstrap import bootstrap
 from prepaidgrid.config import Settings
 from prepaidgrid.domain.access import Forbidden, Officer, Role
 from prepaidgrid.domain.accounts import NewConnection, OrgLevel, OrgUnit
-from prepaidgrid.domain.complaints import (
-    ComplaintCategory,
-    ComplaintStatus,
-    EventKind,
-    load_band,
-)
+from prepaidgrid.domain.complaint_diagnosis import load_band
+from prepaidgrid.domain.complaints import ComplaintCategory, ComplaintStatus, EventKind
 from prepaidgrid.domain.errors import InvalidInput, InvalidTransition
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef
 from prepaidgrid.domain.notifications import ContactKind

@@ -33,10 +33,10 @@ from prepaidgrid.domain.access import (
     require_mobile,
     tries_left,
 )
+from prepaidgrid.domain.complaint_diagnosis import Diagnosis
 from prepaidgrid.domain.complaints import (
     Complaint,
     ComplaintEvent,
-    Diagnosis,
     NewComplaint,
     complaint,
     complaint_id_of,

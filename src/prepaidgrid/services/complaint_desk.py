@@ -16,11 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from prepaidgrid.domain.access import Forbidden, Officer
-from prepaidgrid.domain.complaints import (
-    ESCALATION_STEPS,
-    Complaint,
-    ComplaintCategory,
-    ComplaintEvent,
+from prepaidgrid.domain.complaint_diagnosis import (
     ContactFinding,
     Diagnosis,
     ExplainedDay,
@@ -30,12 +26,18 @@ from prepaidgrid.domain.complaints import (
     SupplyFinding,
     UsageDay,
     UsageFinding,
+    load_band,
+)
+from prepaidgrid.domain.complaints import (
+    ESCALATION_STEPS,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
     check_meter_day,
     closed,
     complaint_id_of,
     escalated,
     escalations_due,
-    load_band,
     may_handle,
     noted,
     reopen_by,

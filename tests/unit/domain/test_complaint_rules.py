@@ -11,14 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prepaidgrid.domain.access import Officer, Role
-from prepaidgrid.domain.complaints import (
-    ESCALATION_STEPS,
+from prepaidgrid.domain.complaint_diagnosis import (
     CommandFinding,
-    Complaint,
-    ComplaintCategory,
-    ComplaintStatus,
     Diagnosis,
-    EventKind,
     ExplainedDay,
     PaymentFinding,
     PaymentStage,
@@ -26,16 +21,23 @@ from prepaidgrid.domain.complaints import (
     SupplyFinding,
     UsageDay,
     UsageFinding,
+    diagnosis_of,
+    load_band,
+    median_wh,
+)
+from prepaidgrid.domain.complaints import (
+    ESCALATION_STEPS,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
+    EventKind,
     check_meter_day,
     closed,
-    diagnosis_of,
     due_end,
     escalated,
     escalation_level_due,
     escalations_due,
-    load_band,
     may_handle,
-    median_wh,
     noted,
     reopen_by,
     reopened,

@@ -35,15 +35,14 @@ from prepaidgrid.domain.access import (
     MobileHistory,
     SessionKind,
 )
+from prepaidgrid.domain.complaint_diagnosis import Diagnosis, diagnosis_of
 from prepaidgrid.domain.complaints import (
     OPEN_STATUSES,
     Complaint,
     ComplaintEvent,
     ComplaintStatus,
-    Diagnosis,
     EventKind,
     NewComplaint,
-    diagnosis_of,
 )
 from prepaidgrid.domain.notifications import AlertPreferences, ContactKind
 from prepaidgrid.services.care import ContactChange, ContactCode

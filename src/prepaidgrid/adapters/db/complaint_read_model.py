@@ -30,15 +30,17 @@ from prepaidgrid.adapters.db.tables import (
     payments,
     supply_changes,
 )
-from prepaidgrid.domain.complaints import (
-    OPEN_STATUSES,
+from prepaidgrid.domain.complaint_diagnosis import (
     CommandFinding,
-    Complaint,
-    ComplaintCategory,
-    ComplaintStatus,
     ContactFinding,
     SupplyFinding,
     load_band,
+)
+from prepaidgrid.domain.complaints import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
 )
 from prepaidgrid.domain.ledger import PaymentChannel, PaymentRef, wallet
 from prepaidgrid.domain.units import ist_day, round_half_up
