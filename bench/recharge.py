@@ -341,9 +341,10 @@ class ApiServer:
         )
         deadline = time.monotonic() + 60
         while not self._is_healthy():
-            if self._process.poll() is not None or time.monotonic() > deadline:
+            if (code := self._process.poll()) is not None or time.monotonic() > deadline:
                 self.__exit__()
-                raise RuntimeError(f"`prepaidgrid api` did not come up on {self.url}")
+                why = "in 60 s" if code is None else f"(it exited with {code}; see its stderr)"
+                raise RuntimeError(f"`prepaidgrid api` did not come up on {self.url} {why}")
             time.sleep(0.1)
         time.sleep(1.0 + self.workers)  # the first worker answers; give the others time too
         return self
