@@ -69,59 +69,34 @@ def run_report(
     typer.echo(f"{report.name} report for {report.month.label} written to {out}", err=True)
 
 
-@report_app.command("divisions")
-@exits_on_domain_error
-def report_divisions(
-    month: MonthOption,
-    fmt: FormatOption = Format.TABLE,
-    out: OutOption = None,
-    db: DbOption = None,
-    at: AtOption = None,
-) -> None:
-    """Per division: connections cut, revenue from recharges after a cut, smart meters.
-
-    Circle and DISCOM totals follow their divisions. Definitions: docs/reports.md.
-    """
-    run_report("divisions", month, fmt, out, db, at)
+HELP = {
+    "divisions": "Per division: connections cut, revenue from recharges after a cut, smart "
+    "meters installed; circle and DISCOM totals follow their divisions (docs/reports.md).",
+    "collections": "Credited payments per IST day of the month, by channel.",
+    "ageing": "Connections below zero at the month's end (or now), by days below zero, per "
+    "division.",
+    "rollout": "Smart meters installed, removed and in service per division, month by month.",
+}
 
 
-@report_app.command("collections")
-@exits_on_domain_error
-def report_collections(
-    month: MonthOption,
-    fmt: FormatOption = Format.TABLE,
-    out: OutOption = None,
-    db: DbOption = None,
-    at: AtOption = None,
-) -> None:
-    """Credited payments per IST day of the month, by channel."""
-    run_report("collections", month, fmt, out, db, at)
+def _report_command(name: str) -> None:
+    """`prepaidgrid report NAME`: the four reports take the same options."""
+
+    @exits_on_domain_error
+    def command(
+        month: MonthOption,
+        fmt: FormatOption = Format.TABLE,
+        out: OutOption = None,
+        db: DbOption = None,
+        at: AtOption = None,
+    ) -> None:
+        run_report(name, month, fmt, out, db, at)
+
+    report_app.command(name, help=HELP[name])(command)
 
 
-@report_app.command("ageing")
-@exits_on_domain_error
-def report_ageing(
-    month: MonthOption,
-    fmt: FormatOption = Format.TABLE,
-    out: OutOption = None,
-    db: DbOption = None,
-    at: AtOption = None,
-) -> None:
-    """Connections below zero at the month's end (or now), by days below zero, per division."""
-    run_report("ageing", month, fmt, out, db, at)
-
-
-@report_app.command("rollout")
-@exits_on_domain_error
-def report_rollout(
-    month: MonthOption,
-    fmt: FormatOption = Format.TABLE,
-    out: OutOption = None,
-    db: DbOption = None,
-    at: AtOption = None,
-) -> None:
-    """Smart meters installed, removed and in service per division, month by month."""
-    run_report("rollout", month, fmt, out, db, at)
+for _name in HELP:
+    _report_command(_name)
 
 
 def _table(report: Report) -> Table:

@@ -234,24 +234,7 @@ class SqlComplaintFacts:
 
     def charged_days(self, account_id: str, first_day: date, last_day: date) -> list[ChargedDay]:
         days = SqlConsumerPortal(self._db).statement(account_id, first_day, last_day)
-        return [
-            ChargedDay(
-                d.bill_day,
-                d.used_wh,
-                d.month_used_wh,
-                d.max_demand_w,
-                d.energy_paise,
-                d.tod_paise,
-                d.fixed_paise,
-                d.duty_paise,
-                d.subsidy_paise,
-                d.rebate_paise,
-                d.total_paise,
-                d.tariff_id,
-                d.lines,
-            )
-            for d in days
-        ]
+        return [d.charged() for d in days]
 
     def contact_changes(self, account_id: str, limit: int) -> list[ContactFinding]:
         c = contact_changes.c

@@ -32,6 +32,7 @@ from prepaidgrid.domain.meterdata import UsageMethod
 from prepaidgrid.domain.supply import SupplyState
 from prepaidgrid.domain.tariffs import ChargeLine
 from prepaidgrid.domain.units import ist_midnight, round_half_up
+from prepaidgrid.services.statement import ChargedDay
 
 AVERAGE_OVER_DAYS = 7  # billed days behind "days left": recent enough to follow the season
 _ESTIMATES = (UsageMethod.AVERAGE.value, UsageMethod.FALLBACK.value)
@@ -118,6 +119,24 @@ class StatementDay:
     is_billed_on_estimate: bool
     is_settled: bool  # billed on an estimate, since trued up (the difference posted apart)
     lines: tuple[ChargeLine, ...]  # the stored explanation; empty when the run wrote none
+
+    def charged(self) -> ChargedDay:
+        """What the statement's explanation (services/statement.py) needs of the day."""
+        return ChargedDay(
+            self.bill_day,
+            self.used_wh,
+            self.month_used_wh,
+            self.max_demand_w,
+            self.energy_paise,
+            self.tod_paise,
+            self.fixed_paise,
+            self.duty_paise,
+            self.subsidy_paise,
+            self.rebate_paise,
+            self.total_paise,
+            self.tariff_id,
+            self.lines,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from prepaidgrid.domain.supply import window_label
 from prepaidgrid.domain.units import IST, format_rupees, parse_rupees
 from prepaidgrid.entrypoints.portal.web import Form, Page, PageDep
 from prepaidgrid.services.gateway import CreateOrder, create_order
-from prepaidgrid.services.statement import AccountTerms, ChargedDay, explain_days
+from prepaidgrid.services.statement import AccountTerms, explain_days
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -154,24 +154,7 @@ def statement(current: PageDep, account_id: str, month: str | None = None) -> Re
     app = current.context.app
     with app.new_reader() as uow:
         terms = AccountTerms.of(uow.connections.get(account_id))
-    charged = [
-        ChargedDay(
-            d.bill_day,
-            d.used_wh,
-            d.month_used_wh,
-            d.max_demand_w,
-            d.energy_paise,
-            d.tod_paise,
-            d.fixed_paise,
-            d.duty_paise,
-            d.subsidy_paise,
-            d.rebate_paise,
-            d.total_paise,
-            d.tariff_id,
-            d.lines,
-        )
-        for d in days
-    ]
+    charged = [d.charged() for d in days]
     previous = (first - timedelta(days=1)).replace(day=1)
     return current.render(
         "consumer_statement.html",
