@@ -23,7 +23,13 @@ from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from prepaidgrid.adapters.db.bulk import day_for, insert_all, insert_new, instant_for, uuid_for
-from prepaidgrid.adapters.db.repositories import SqlConnections, SqlPayments, _plan_from_json
+from prepaidgrid.adapters.db.repositories import (
+    OUTBOX_COLUMNS,
+    SqlConnections,
+    SqlPayments,
+    _plan_from_json,
+    outbox_rows,
+)
 from prepaidgrid.adapters.db.tables import (
     accounts,
     daily_charges,
@@ -94,27 +100,12 @@ class SqlBulkBilling:
         return SqlPayments(self._db).pending_paise_of(account_ids)
 
     def apply_supply_effects(self, effects: list[SupplyEffects]) -> None:
-        instant = instant_for(self._db)
         SqlConnections(self._db).save_supplies(
             [(e.change, e.snapshot) for e in effects if e.change is not None]
         )
         messages = [m for e in effects for m in e.messages]
         if messages:
-            insert_new(
-                self._db,
-                outbox,
-                ("dedupe_key", "kind", "account_id", "payload", "created_at"),
-                [
-                    (
-                        m.dedupe_key,
-                        m.kind,
-                        m.account_id,
-                        json.dumps(dict(m.payload), ensure_ascii=False),
-                        instant(m.created_at),
-                    )
-                    for m in messages
-                ],
-            )
+            insert_new(self._db, outbox, OUTBOX_COLUMNS, outbox_rows(self._db, messages))
 
     def estimated_accounts(self, first_day: date, last_day: date) -> list[str]:
         rows = self._db.execute(

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from prepaidgrid.adapters.db.bulk import insert_new, insert_new_returning, instant_for
+from prepaidgrid.adapters.db.repositories import OUTBOX_COLUMNS, outbox_rows
 from prepaidgrid.adapters.db.tables import (
     accounts,
     alert_preferences,
@@ -286,22 +287,8 @@ class SqlNotifications:
         ]
 
     def add_messages(self, messages: list[OutboxMessage]) -> int:
-        instant = instant_for(self._db)
         inserted = insert_new_returning(
-            self._db,
-            outbox,
-            ("dedupe_key", "kind", "account_id", "payload", "created_at"),
-            [
-                (
-                    m.dedupe_key,
-                    m.kind,
-                    m.account_id,
-                    json.dumps(dict(m.payload), ensure_ascii=False),
-                    instant(m.created_at),
-                )
-                for m in messages
-            ],
-            "dedupe_key",
+            self._db, outbox, OUTBOX_COLUMNS, outbox_rows(self._db, messages), "dedupe_key"
         )
         return len(inserted)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
+from prepaidgrid.adapters.db.bulk import instant_for
 from prepaidgrid.adapters.db.tables import (
     accounts,
     daily_charges,
@@ -497,6 +499,24 @@ class SqlCharges:
             raise DuplicateJournal(
                 f"charges for {charge.account_id} on {charge.bill_day} were already posted"
             ) from None
+
+
+OUTBOX_COLUMNS = ("dedupe_key", "kind", "account_id", "payload", "created_at")
+
+
+def outbox_rows(db: SqlConnection, messages: list[OutboxMessage]) -> list[tuple[Any, ...]]:
+    """Outbox messages as driver-level rows of OUTBOX_COLUMNS, for the bulk inserts."""
+    instant = instant_for(db)
+    return [
+        (
+            m.dedupe_key,
+            m.kind,
+            m.account_id,
+            json.dumps(dict(m.payload), ensure_ascii=False),
+            instant(m.created_at),
+        )
+        for m in messages
+    ]
 
 
 class SqlOutbox:
