@@ -28,12 +28,16 @@ from prepaidgrid.config import Settings
 from prepaidgrid.domain.units import IST, format_rupees
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
 from prepaidgrid.entrypoints.cli_headend import port_is_free
+from prepaidgrid.entrypoints.cli_report import print_report_table
 from prepaidgrid.entrypoints.cli_simulate import fresh_sqlite, print_report, run_simulation
 from prepaidgrid.entrypoints.demo_month import CONSUMERS, MONTH, DemoLog, DemoMonth, ist
 from prepaidgrid.entrypoints.demo_portal import serve_demo_portal
 from prepaidgrid.entrypoints.simulation import SimulationConfig
+from prepaidgrid.reports.catalogue import read_report
+from prepaidgrid.reports.model import Month
 
 DEMO_DB = "prepaidgrid-demo.db"
+SEPT_2021_END = datetime(2021, 10, 1, tzinfo=IST)  # the simulated month's reports are as of then
 
 
 @exits_on_domain_error
@@ -88,6 +92,13 @@ def _simulated_city(db: str, days: int, scale: float, console: Console) -> None:
     config = SimulationConfig("patna-2021-09", scale, days, None, None, sms_log)
     report = run_simulation(config, db, console)
     print_report(report, console)
+    # the officers' division report of the simulated month (docs/reports.md)
+    engine = make_engine(db)
+    try:
+        month = Month.parse("2021-09")
+        print_report_table(read_report(engine, "divisions", month, None, SEPT_2021_END), console)
+    finally:
+        engine.dispose()
     samples = [json.loads(line) for line in sms_log.read_text(encoding="utf-8").splitlines()]
     for template, language in (
         ("zero_balance", "hi"),

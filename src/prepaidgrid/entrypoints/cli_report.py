@@ -59,7 +59,7 @@ def run_report(
     finally:
         app.engine.dispose()
     if fmt is Format.TABLE and out is None:
-        _print(report)
+        print_report_table(report)
         return
     content = _plain(report).encode() if fmt is Format.TABLE else report_file(report, fmt)
     if out is None:
@@ -116,8 +116,8 @@ def _table(report: Report) -> Table:
     return table
 
 
-def _print(report: Report) -> None:
-    console = Console()
+def print_report_table(report: Report, console: Console | None = None) -> None:
+    console = console or Console()
     if not console.is_terminal:  # a pipe or a file: not squeezed into 80 columns
         console = Console(width=WIDE)
     console.print(_table(report))
