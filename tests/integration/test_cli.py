@@ -244,6 +244,11 @@ def test_the_default_demo_runs_the_simulated_city_on_the_embedded_broker(
     assert "embedded" in out
     assert "all invariants hold" in out
     assert re.search(r"rejected\s*│\s*none", out), out
+    # then the officers' division report of the month: every division, and the DISCOM total
+    assert "Division report" in out
+    for division in ("Ashiana Nagar", "Kankarbagh-2", "Patna City"):
+        assert division in out
+    assert re.search(r"SBPDCL total\s*│", out), out
 
 
 def test_bill_refuses_a_day_that_is_not_over_and_a_backwards_range(db: str) -> None:
