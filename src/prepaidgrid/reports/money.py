@@ -105,19 +105,31 @@ def ageing_as_of(month: Month, now: datetime) -> datetime:
 # (ordered by journal time, then posting id), the last moment each stood at or above zero,
 # and from then the first posting below zero.
 _AGEING_SQL = """
-WITH wallet AS (
-    SELECT la.account_id AS account_id, p.id AS posting_id, p.amount_paise AS amount_paise,
-           j.posted_at AS posted_at
-    FROM postings p
-    JOIN journals j ON j.id = p.journal_id
-    JOIN ledger_accounts la ON la.code = p.ledger_account
-    WHERE la.kind = 'wallet' AND j.posted_at < :as_of
+WITH later AS (
+    -- what moved each wallet after the instant: its balance then is today's minus this,
+    -- so only the postings after it are read (none for the running month)
+    SELECT p.ledger_account AS code, SUM(p.amount_paise) AS moved
+    FROM journals j
+    JOIN postings p ON p.journal_id = j.id
+    WHERE j.posted_at >= :as_of
+    GROUP BY p.ledger_account
 ), below AS (
-    SELECT account_id FROM wallet GROUP BY account_id HAVING SUM(amount_paise) < 0
+    SELECT la.code AS code, la.account_id AS account_id
+    FROM ledger_accounts la
+    LEFT JOIN later l ON l.code = la.code
+    WHERE la.kind = 'wallet' AND la.balance_paise - COALESCE(l.moved, 0) < 0
+), wallet AS (
+    -- the history of the wallets below zero only, found by the postings' account index
+    SELECT b.account_id AS account_id, p.id AS posting_id, p.amount_paise AS amount_paise,
+           j.posted_at AS posted_at
+    FROM below b
+    JOIN postings p ON p.ledger_account = b.code
+    JOIN journals j ON j.id = p.journal_id
+    WHERE j.posted_at < :as_of
 ), wallet_postings AS (
     SELECT w.account_id, w.amount_paise, w.posted_at,
            ROW_NUMBER() OVER (PARTITION BY w.account_id ORDER BY w.posted_at, w.posting_id) AS seq
-    FROM wallet w JOIN below b ON b.account_id = w.account_id
+    FROM wallet w
 ), running AS (
     SELECT account_id, posted_at, seq,
            SUM(amount_paise) OVER (PARTITION BY account_id ORDER BY seq
