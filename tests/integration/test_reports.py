@@ -78,7 +78,9 @@ def simulated(
     engine = next(engines)
     broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"))
     broker.start()
-    config = SimulationConfig(scale=SCALE, days=DAYS, mqtt_url=broker.url)
+    # blocks uploaded every 8 hours: the same month in fewer messages (what is tested here
+    # is the report, not the ingest)
+    config = SimulationConfig(scale=SCALE, days=DAYS, mqtt_url=broker.url, upload_hours=8)
     simulation = Simulation(bootstrap(Settings(database_url=database_url(engine))), config)
     try:
         simulation.setup()
