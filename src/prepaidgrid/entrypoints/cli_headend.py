@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from prepaidgrid.adapters.db.leader import LeaderLock
 from prepaidgrid.adapters.db.partitions import ensure_interval_partitions, months_ahead
 from prepaidgrid.adapters.headend.broker import EMBEDDED_PORT, EmbeddedBroker
 from prepaidgrid.adapters.headend.worker import HeadEndWorker, WorkerConfig
@@ -106,9 +107,10 @@ def serve(
         raise typer.Exit(2)
     settings = settings_for(db)
     gateway = gateway_from_env(app, settings)
-    nightly = NightlyBilling(app).start() if billing else None
-    polling = OrderPolling(app, gateway).start() if gateway is not None else None
-    escalation = ComplaintEscalation(app).start()
+    leader = LeaderLock(app.engine)  # one scheduler among the serve processes of a database
+    nightly = NightlyBilling(app, leader=leader).start() if billing else None
+    polling = OrderPolling(app, gateway, leader=leader).start() if gateway is not None else None
+    escalation = ComplaintEscalation(app, leader=leader).start()
     notify = None  # SMS and e-mail (docs/notifications.md)
     if app.notifiers is not None:
         notify = NotificationDispatch(
@@ -124,6 +126,7 @@ def serve(
         for part in (server, notify, escalation, polling, nightly):
             if part is not None:
                 part.stop()
+        leader.release()
 
 
 def _serve(app: App, mqtt_url: str | None, broker_port: int, seconds: float | None) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Self
 
+from prepaidgrid.adapters.db.leader import LeaderLock
 from prepaidgrid.bootstrap import App
 from prepaidgrid.domain.units import IST
 from prepaidgrid.services.alerts import AlertRun, queue_alerts
@@ -38,10 +39,12 @@ DISPATCH_PARALLEL = 8  # SMS in flight at once per dispatcher
 
 
 class Periodic:
-    """A daemon thread that calls `tick()` every `poll_seconds` until stopped."""
+    """A daemon thread that calls `tick()` every `poll_seconds` until stopped; with a
+    `leader` lock, only while this process holds it (one scheduler among `serve`s)."""
 
-    def __init__(self, name: str, poll_seconds: float) -> None:
+    def __init__(self, name: str, poll_seconds: float, leader: LeaderLock | None = None) -> None:
         self._poll_seconds = poll_seconds
+        self._leader = leader
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
@@ -55,16 +58,22 @@ class Periodic:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.tick()
+            if self.is_leading():
+                self.tick()
             self._stop.wait(self._poll_seconds)
+
+    def is_leading(self) -> bool:
+        return self._leader is None or self._leader.holds()
 
     def tick(self) -> None:
         raise NotImplementedError
 
 
 class NightlyBilling(Periodic):
-    def __init__(self, app: App, poll_seconds: float = 60.0) -> None:
-        super().__init__("nightly-billing", poll_seconds)
+    def __init__(
+        self, app: App, poll_seconds: float = 60.0, leader: LeaderLock | None = None
+    ) -> None:
+        super().__init__("nightly-billing", poll_seconds, leader)
         self._app = app
         self.last_done: date | None = None
         self.runs: list[DayRun] = []
@@ -127,8 +136,14 @@ class OrderPolling(Periodic):
     """Every `poll_seconds`, ask the gateway about orders whose webhook has not come
     (services/gateway.py): a lost callback must not leave a paid consumer in the dark."""
 
-    def __init__(self, app: App, gateway: PaymentGateway, poll_seconds: float = 60.0) -> None:
-        super().__init__("order-polling", poll_seconds)
+    def __init__(
+        self,
+        app: App,
+        gateway: PaymentGateway,
+        poll_seconds: float = 60.0,
+        leader: LeaderLock | None = None,
+    ) -> None:
+        super().__init__("order-polling", poll_seconds, leader)
         self._app, self._gateway = app, gateway
 
     def tick(self) -> None:
@@ -189,8 +204,10 @@ class ComplaintEscalation(Periodic):
     ended (services/complaint_desk.py): once per level, however often it runs or however
     many `serve` processes run it; the consumer's SMS waits for the end of quiet hours."""
 
-    def __init__(self, app: App, poll_seconds: float = 3600.0) -> None:
-        super().__init__("complaint-escalation", poll_seconds)
+    def __init__(
+        self, app: App, poll_seconds: float = 3600.0, leader: LeaderLock | None = None
+    ) -> None:
+        super().__init__("complaint-escalation", poll_seconds, leader)
         self._app = app
         self.done: list[Escalation] = []
 
