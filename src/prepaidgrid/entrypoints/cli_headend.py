@@ -4,8 +4,6 @@ platform's long-lived parts, with the embedded broker unless a real one is confi
 from __future__ import annotations
 
 import json
-import logging
-import os
 import socket
 from typing import Annotated
 
@@ -21,6 +19,7 @@ from prepaidgrid.entrypoints.api.app import create_api
 from prepaidgrid.entrypoints.api.server import BackgroundServer, gateway_from_env
 from prepaidgrid.entrypoints.cli_errors import exits_on_domain_error
 from prepaidgrid.entrypoints.cli_options import DbOption, app_for, settings_for
+from prepaidgrid.entrypoints.logs import configure_logging
 from prepaidgrid.entrypoints.scheduler import (
     ComplaintEscalation,
     NightlyBilling,
@@ -63,7 +62,7 @@ def headend(
     db: DbOption = None,
 ) -> None:
     """Consume meter messages (decode, dedupe, persist) and publish relay commands."""
-    logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
+    configure_logging()
     app = app_for(db)
     config = WorkerConfig(mqtt_url, client_id, group or None, mqtt_version=mqtt_version)
     stats = HeadEndWorker(config, app.uow, app.clock, app.policies).run_for(seconds)
@@ -100,7 +99,7 @@ def serve(
     without shared subscriptions, so it serves one head-end worker; a real broker gets an
     MQTT 5 worker in the shared group "headend", and more workers can join it
     (`prepaidgrid headend`)."""
-    logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
+    configure_logging()
     app = app_for(db)
     if api_port and not port_is_free(api_port):
         typer.echo(f"error: 127.0.0.1:{api_port} is taken; pick another --api-port", err=True)

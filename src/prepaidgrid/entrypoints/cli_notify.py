@@ -3,8 +3,6 @@ delivery stands (docs/notifications.md)."""
 
 from __future__ import annotations
 
-import logging
-import os
 import time
 from typing import Annotated
 
@@ -23,6 +21,7 @@ from prepaidgrid.entrypoints.cli_options import (
     emit_json,
     settings_for,
 )
+from prepaidgrid.entrypoints.logs import configure_logging
 from prepaidgrid.entrypoints.portal.health import health_checks
 from prepaidgrid.entrypoints.scheduler import NotificationDispatch
 from prepaidgrid.services.alerts import queue_alerts
@@ -55,7 +54,7 @@ def notify_dispatch(
 ) -> None:
     """Send the SMS and e-mail that are due: quiet hours respected, failures retried with
     backoff. Safe to run beside `serve` and beside other dispatchers."""
-    logging.basicConfig(level=os.environ.get("PREPAIDGRID_LOG_LEVEL", "WARNING"))
+    configure_logging()
     app = app_for(db, at)
     dispatcher = _dispatcher(app, settings_for(db).notify_parallel, poll)
     try:

@@ -16,6 +16,7 @@ from prepaidgrid.entrypoints.api import (
     problems,
 )
 from prepaidgrid.entrypoints.api.deps import Api
+from prepaidgrid.entrypoints.api.metrics import install_metrics
 from prepaidgrid.entrypoints.portal.app import install_portal
 from prepaidgrid.services.ports import PaymentGateway
 
@@ -36,6 +37,7 @@ def create_api(app: App, settings: Settings, gateway_port: PaymentGateway | None
     api.include_router(consumer.router)
     api.include_router(officer.router)
     install_portal(api)
+    install_metrics(api, app)
 
     @api.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
