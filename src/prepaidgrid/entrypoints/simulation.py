@@ -293,7 +293,7 @@ class Simulation:
                 raise RuntimeError(
                     f"the head-end is {behind:,} messages behind after "
                     f"{CATCH_UP_SECONDS:.0f} s: is the broker up, and does it queue without limits "
-                    "(Mosquitto: max_queued_messages 0; see docs/deployment.md)?"
+                    "(Mosquitto: max_queued_messages 0; see docs/deploy.md)?"
                 )
             await asyncio.sleep(0.05)
 

@@ -1,7 +1,7 @@
 """BBPS biller API: fetch, validate, payment, status by reference, reversal.
 
 Every call carries the BBPS operating unit's key in `X-BBPS-Key` (production adds mutual
-TLS at the reverse proxy, docs/deployment.md)."""
+TLS at the reverse proxy, docs/deploy.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Prometheus metrics at `/metrics`: the API's requests, and the platform's health as
-numbers an alert rule can watch (the officers' health page, docs/deployment.md).
+numbers an alert rule can watch (the officers' health page, docs/deploy.md).
 
 Request counters and latencies are per process (`prepaidgrid api --workers N` gives N
 series sets; scrape each worker, or sum them). The platform gauges are read from the
