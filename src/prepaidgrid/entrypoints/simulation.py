@@ -264,6 +264,7 @@ class Simulation:
             async with fleet:
                 await fleet.run(end, tick=TICK, on_step=self._on_step)
                 await self._catch_up()
+            await self._catch_up()  # the answers to commands the fleet finished as it closed
         finally:
             worker.stop()
         self.report.messages_published = fleet.stats.total_published

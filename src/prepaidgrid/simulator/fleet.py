@@ -81,6 +81,8 @@ class _Gateway:
         self.clock = clock
         self.stats = stats
         self.link: GatewayLink | None = None
+        # answers to commands on their way: the fleet lets them finish before it closes
+        self.answering: set[asyncio.Future[None]] = set()
 
     def step(self, until: datetime) -> list[Uplink]:
         messages: list[Uplink] = []
@@ -114,7 +116,12 @@ class _Gateway:
                 self.stats.not_ours += 1
                 continue
             self.stats.commands += 1
-            await self.publish(meter.receive(command, self.clock.now()))
+            # Shielded: a run that ends now must not cut an answer between its PUBACK and
+            # its count (the head-end would store one more message than the fleet sent).
+            answer = asyncio.ensure_future(self.publish(meter.receive(command, self.clock.now())))
+            self.answering.add(answer)
+            answer.add_done_callback(self.answering.discard)
+            await asyncio.shield(answer)
 
 
 class Fleet:
@@ -196,6 +203,8 @@ class Fleet:
             task.cancel()
         await asyncio.gather(*self._listeners, return_exceptions=True)
         self._listeners = []
+        answering = [answer for gateway in self._gateways for answer in gateway.answering]
+        await asyncio.gather(*answering, return_exceptions=True)
         if self._stack is not None:
             stack, self._stack = self._stack, None
             await stack.aclose()
