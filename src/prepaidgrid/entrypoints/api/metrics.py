@@ -9,10 +9,10 @@ database at scrape time, once, so every process reports the same.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prepaidgrid.adapters.db.health_read_model import health_facts
 from prepaidgrid.bootstrap import App
@@ -91,6 +92,38 @@ class PlatformCollector(Collector):
         yield checks
 
 
+class RequestMetrics:
+    """Counts each HTTP request by route template and status, and times it. A plain ASGI
+    middleware: it sits on every request, the payment webhooks' hot path included, so it
+    adds no task or body copy of its own (BaseHTTPMiddleware would)."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self._app, self._requests, self._latency = app, requests, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers if the app raises before it answers
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        finally:
+            route = scope.get("route")  # the router writes the matched route into the scope
+            # the template, never the path: an account id in a path would make a series each
+            template = route.path if isinstance(route, Route) else "unmatched"
+            method = scope["method"]
+            self._requests.labels(method, template, str(status)).inc()
+            self._latency.labels(method, template).observe(time.perf_counter() - started)
+
+
 def install_metrics(api: FastAPI, app: App) -> None:
     registry = CollectorRegistry()
     requests = Counter(
@@ -108,18 +141,7 @@ def install_metrics(api: FastAPI, app: App) -> None:
     )
     registry.register(PlatformCollector(app))
 
-    @api.middleware("http")
-    async def count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # the template, never the path: an account id in a path would make a series each
-        template = route.path if isinstance(route, Route) else "unmatched"
-        requests.labels(request.method, template, str(response.status_code)).inc()
-        latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
+    api.add_middleware(RequestMetrics, requests=requests, latency=latency)
 
     @api.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
